@@ -1,0 +1,1 @@
+"""SOS-Bench task specs (YAML) and small fixture item sets."""

@@ -1,0 +1,50 @@
+"""The `judgeaudit` command line: a thin layer over the library.
+
+Subcommands live in their own modules and are imported only when invoked, so
+`judgeaudit --help` stays fast (importing torch takes seconds).
+"""
+
+from __future__ import annotations
+
+import importlib
+
+import click
+
+from judgeaudit import __version__
+
+# name -> (module, attribute, one-line help shown by `judgeaudit --help`)
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "models": ("judgeaudit.cli.engine_cmds", "models", "Show what a model spec resolves to, and the weight cache."),
+    "score": ("judgeaudit.cli.engine_cmds", "score", "Score (context, continuation) requests by log-likelihood."),
+    "bench": ("judgeaudit.cli.engine_cmds", "bench", "Measure the scoring engine against a full-logits baseline."),
+    "probes": ("judgeaudit.cli.probes_cmds", "probes", "List, show and validate probe batteries and items."),
+    "judges": ("judgeaudit.cli.judges_cmds", "judges", "List judges and try one on a single pair."),
+    "probe": ("judgeaudit.cli.audit_cmds", "probe", "Run a probe battery against a judge and report bias effect sizes."),
+    "audit": ("judgeaudit.cli.audit_cmds", "audit", "Probe a judge, apply a policy, print a pass/fail report card."),
+    "report": ("judgeaudit.cli.audit_cmds", "report", "Re-render the report of a finished run."),
+    "compare": ("judgeaudit.cli.audit_cmds", "compare", "Tabulate several finished runs side by side."),
+    "sos": ("judgeaudit.cli.sos_cmds", "sos", "Score a model on the SOS-Bench ground-truth benchmarks."),
+    "correlate": ("judgeaudit.cli.sos_cmds", "correlate", "Correlate SOS factor scores with judge scores across models."),
+}
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(super().list_commands(ctx)) | set(COMMANDS))
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in COMMANDS:
+            module, attr, _ = COMMANDS[name]
+            return getattr(importlib.import_module(module), attr)
+        return super().get_command(ctx, name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, COMMANDS[name][2]) for name in sorted(COMMANDS)]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+@click.group(cls=LazyGroup)
+@click.version_option(__version__, prog_name="judgeaudit")
+def main() -> None:
+    """Audit an LLM judge before you trust it: does it reward substance or style?"""

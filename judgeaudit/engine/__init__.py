@@ -1,0 +1,1 @@
+"""The scoring engine: batched log-likelihood (and generation) over (context, continuation) requests."""

@@ -1,0 +1,1 @@
+"""Style-versus-substance perturbation operators, batteries and seed items."""
