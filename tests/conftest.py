@@ -4,3 +4,7 @@ import os
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+# Triton kernels run on CPU tensors only in interpreter mode, which must be chosen
+# before triton is first imported.
+os.environ.setdefault("TRITON_INTERPRET", "1")
