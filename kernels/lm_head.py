@@ -20,15 +20,32 @@ import torch
 TORCH_CHUNK_ROWS = 256
 
 
-def _check(hidden: torch.Tensor, weight: torch.Tensor, targets: torch.Tensor, bias: torch.Tensor | None) -> None:
+def check_lm_head_inputs(
+    hidden: torch.Tensor,
+    weight: torch.Tensor,
+    targets: torch.Tensor,
+    bias: torch.Tensor | None = None,
+    softcap: float | None = None,
+) -> None:
+    """Raise ValueError naming the argument when shapes, dtypes, targets or softcap are wrong."""
     if hidden.dim() != 2 or weight.dim() != 2:
         raise ValueError(f"hidden must be [N, d] and weight [V, d]; got {tuple(hidden.shape)} and {tuple(weight.shape)}")
     if hidden.shape[1] != weight.shape[1]:
         raise ValueError(f"hidden dim {hidden.shape[1]} != weight dim {weight.shape[1]}")
+    if weight.shape[0] == 0:
+        raise ValueError("weight has an empty vocabulary (V = 0)")
     if targets.shape != (hidden.shape[0],):
         raise ValueError(f"targets must be [N={hidden.shape[0]}]; got {tuple(targets.shape)}")
+    if targets.dtype.is_floating_point or targets.dtype.is_complex or targets.dtype == torch.bool:
+        raise ValueError(f"targets must be an integer tensor; got {targets.dtype}")
+    if not hidden.dtype.is_floating_point or not weight.dtype.is_floating_point:
+        raise ValueError(f"hidden and weight must be floating point; got {hidden.dtype} and {weight.dtype}")
     if bias is not None and bias.shape != (weight.shape[0],):
         raise ValueError(f"bias must be [V={weight.shape[0]}]; got {tuple(bias.shape)}")
+    if softcap is not None and not softcap > 0:
+        raise ValueError(f"softcap must be a positive number; got {softcap!r}")
+    if targets.numel() and (int(targets.min()) < 0 or int(targets.max()) >= weight.shape[0]):
+        raise ValueError(f"targets must lie in [0, V={weight.shape[0]}); got [{int(targets.min())}, {int(targets.max())}]")
 
 
 def lm_head_logprobs_torch(
@@ -39,8 +56,14 @@ def lm_head_logprobs_torch(
     softcap: float | None = None,
     chunk_rows: int = TORCH_CHUNK_ROWS,
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Chunked reference implementation (any device)."""
-    _check(hidden, weight, targets, bias)
+    """Chunked reference implementation (any device).
+
+    The weight is upcast to fp32 once (a no-op for fp32 models), so besides the O(chunk x V)
+    logits this path holds an fp32 copy of a bf16/fp16 weight.
+    """
+    check_lm_head_inputs(hidden, weight, targets, bias, softcap)
+    if chunk_rows < 1:
+        raise ValueError(f"chunk_rows must be >= 1; got {chunk_rows}")
     n = hidden.shape[0]
     logprob = torch.empty(n, dtype=torch.float32, device=hidden.device)
     greedy = torch.empty(n, dtype=torch.bool, device=hidden.device)
@@ -86,5 +109,4 @@ def lm_head_logprobs(
         return lm_head_logprobs_torch(hidden, weight, targets, bias=bias, softcap=softcap)
     from judgeaudit.kernels.lm_head_triton import lm_head_logprobs_triton
 
-    _check(hidden, weight, targets, bias)
     return lm_head_logprobs_triton(hidden, weight, targets, bias=bias, softcap=softcap)
