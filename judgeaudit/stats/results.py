@@ -1,0 +1,67 @@
+"""Assemble results.json from a run's judgment records (schema: docs/results_schema.md)."""
+
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+from judgeaudit.stats.bootstrap import DEFAULT_LEVEL, DEFAULT_RESAMPLES
+from judgeaudit.stats.criteria import criteria_weights
+from judgeaudit.stats.effects import battery_effects
+from judgeaudit.stats.indices import summary_indices
+from judgeaudit.stats.outcomes import check_records, collect_outcomes
+from judgeaudit.stats.style_control import style_control
+
+SCHEMA_VERSION = 1
+KIND_ORDER = ("style", "substance", "crossed", "judge", "control")
+
+
+def compute_results(records: Iterable[dict[str, Any]], *, judge: str, battery: str, seed: int,
+                    template: str = "pairwise", resamples: int = DEFAULT_RESAMPLES,
+                    level: float = DEFAULT_LEVEL, run: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Every statistic of one judge on one battery.
+
+    ``seed`` is the run's seed (pairs and bootstrap); ``run`` is copied into the output as
+    extra run information (mode, repeats, cost, ...).
+    """
+    records = list(records)
+    check_records(records)
+    pairs = collect_outcomes(records)
+    effects = battery_effects(pairs, resamples=resamples, level=level, seed=seed)
+    effects.sort(key=lambda e: (KIND_ORDER.index(e.kind) if e.kind in KIND_ORDER else len(KIND_ORDER)))
+    indices, intervals = summary_indices(pairs, effects, resamples=resamples, level=level, seed=seed)
+    weights = criteria_weights(pairs, level=level) if template == "factorwise" else None
+    n_unparsed = sum(p.n_unparsed for p in pairs)
+    n_judgments = sum(p.n_judgments for p in pairs)
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "judge": judge,
+        "battery": battery,
+        "seed": seed,
+        "template": template,
+        "n_items": len({p.item_id for p in pairs}),
+        "n_pairs": len(pairs),
+        "n_judgments": n_judgments,
+        "unparsed": n_unparsed,
+        "probes": [e.to_dict() for e in effects],
+        "indices": indices,
+        "indices_ci": intervals,
+        "style_control": style_control(pairs, level=level),
+        "criteria_weights": weights,
+        "method": {
+            "unit": "item; an item's outcome is the mean over its two orders (and repeats) of the "
+                    "perturbed answer's win score (A>>B=1, A>B=.75, A=B=.5, B>A=.25, B>>A=0)",
+            "ci": "bootstrap over items",
+            "ci_method": "BCa (scipy.stats.bootstrap) per probe; percentile with one shared "
+                         "item resample per draw for the indices",
+            "level": level,
+            "resamples": resamples,
+            "seed": seed,
+            "test": "exact two-sided sign test (binomial, p=0.5) over items with a non-tied outcome; "
+                    "Holm correction across the battery",
+            "position_test": "exact McNemar test on per-order preferences",
+            "effect_size": "Cohen's h of the win score against 0.5",
+            "unparsed": "unparsed judgments are counted per probe and excluded; an item needs a "
+                        "parsed judgment in both orders",
+        },
+        "run": run or {},
+    }
