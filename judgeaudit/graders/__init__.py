@@ -1,0 +1,62 @@
+"""Graders for generative benchmarks: text in, per-item metric values out.
+
+A grader has a `name`, the `metrics` it reports, `score(doc, generation)` giving that
+item's metric values (plus any bookkeeping values its `aggregate` needs), and
+optionally `aggregate(per_doc)`, used where a benchmark's metric is not the plain mean
+over items (IFEval's instruction-level accuracy pools instructions; LiveBench averages
+tasks within a category). Every grader also reports `score`, its one number per item
+in [0, 1] for confidence intervals over items.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any, Mapping, Protocol, Sequence, runtime_checkable
+
+
+@runtime_checkable
+class Grader(Protocol):
+    name: str
+    metrics: list[str]
+
+    def score(self, doc: Mapping[str, Any], generation: str) -> dict[str, float]: ...
+
+
+# name -> (module, factory); imported on first use so `import judgeaudit.graders` is cheap.
+GRADERS: dict[str, tuple[str, str]] = {
+    "ifeval": ("judgeaudit.graders.ifeval", "IFEvalGrader"),
+    "math_hard": ("judgeaudit.graders.math_answers", "MathHardGrader"),
+    "livebench": ("judgeaudit.graders.livebench", "LiveBenchGrader"),
+    "livebench_coding": ("judgeaudit.graders.livebench", "coding_grader"),
+    "livebench_data_analysis": ("judgeaudit.graders.livebench", "data_analysis_grader"),
+    "livebench_instruction_following": ("judgeaudit.graders.livebench", "instruction_following_grader"),
+    "livebench_language": ("judgeaudit.graders.livebench", "language_grader"),
+    "livebench_math": ("judgeaudit.graders.livebench", "math_grader"),
+    "livebench_reasoning": ("judgeaudit.graders.livebench", "reasoning_grader"),
+}
+
+_cache: dict[str, Grader] = {}
+
+
+def get_grader(name: str) -> Grader:
+    """The grader registered under `name`; KeyError naming the known graders otherwise."""
+    if name not in GRADERS:
+        raise KeyError(f"unknown grader {name!r}; known: {', '.join(sorted(GRADERS))}")
+    if name not in _cache:
+        module, attr = GRADERS[name]
+        _cache[name] = getattr(importlib.import_module(module), attr)()
+    return _cache[name]
+
+
+def aggregate(grader: Grader, per_doc: Sequence[Mapping[str, float]]) -> dict[str, float]:
+    """The grader's own aggregation, or the mean of each metric (and `score`) over items."""
+    agg = getattr(grader, "aggregate", None)
+    if callable(agg):
+        return agg(per_doc)
+    keys = [*grader.metrics, *(["score"] if "score" not in grader.metrics else [])]
+    if not per_doc:
+        return {k: float("nan") for k in keys}
+    return {k: sum(float(d[k]) for d in per_doc) / len(per_doc) for k in keys if all(k in d for d in per_doc)}
+
+
+__all__ = ["Grader", "GRADERS", "get_grader", "aggregate"]
