@@ -1,0 +1,76 @@
+"""``make_judge(spec)``: one string names any judge.
+
+- ``synthetic:KIND`` (options after ``?``, e.g. ``synthetic:position?p=0.8``);
+- ``openai:NAME``, a bare OpenAI model name (``gpt-…``, ``chatgpt-…``, ``o1…``, ``o3…``,
+  ``o4…``), or any spec given together with ``api_base`` -> API judge;
+- ``module:attribute`` or ``path/to/file.py:attribute`` -> plugin judge;
+- anything else (``smollm2``, a HF id, a local directory, a ``.gguf`` file) -> local judge.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+from urllib.parse import parse_qsl
+
+from judgeaudit.errors import JudgeauditError
+
+
+def _split_options(spec: str) -> tuple[str, dict[str, str]]:
+    base, sep, query = spec.partition("?")
+    return base, (dict(parse_qsl(query, keep_blank_values=True)) if sep else {})
+
+
+def judge_kind(spec: str, api_base: str | None = None) -> str:
+    """Which family a spec belongs to: synthetic, api, plugin or local."""
+    from judgeaudit.judges.api import is_openai_model_name
+
+    if spec.startswith("synthetic:"):
+        return "synthetic"
+    if api_base or spec.startswith("openai:") or is_openai_model_name(spec):
+        return "api"
+    if ":" in spec and not os.path.exists(spec) and not (len(spec) > 1 and spec[1] == ":" and spec[0].isalpha()):
+        return "plugin"
+    return "local"
+
+
+def make_judge(spec: str, *, template: str = "pairwise", mode: str = "logprob", api_base: str | None = None,
+               api_key_env: str | None = None, concurrency: int = 8, cache_dir: str | os.PathLike | None = None,
+               seed: int = 0, **options: Any):
+    """The judge a spec names. Extra ``options`` go to the judge's constructor."""
+    if not isinstance(spec, str) or not spec.strip():
+        raise JudgeauditError("judge spec is empty; try 'smollm2', 'synthetic:oracle' or 'gpt-4-1106-preview'")
+    spec = spec.strip()
+    kind = judge_kind(spec, api_base)
+    if kind == "synthetic":
+        from judgeaudit.judges.synthetic import KINDS, SyntheticJudge
+
+        base, opts = _split_options(spec)
+        name = base.split(":", 1)[1]
+        if name not in KINDS:
+            raise JudgeauditError(f"unknown synthetic judge {name!r}; choose one of "
+                                  + ", ".join(f"synthetic:{k}" for k in KINDS))
+        unknown = set(opts) - {"p", "seed"}
+        if unknown:
+            raise JudgeauditError(f"judge {spec!r}: unknown option(s) {', '.join(sorted(unknown))} (known: p, seed)")
+        try:
+            p = float(opts.get("p", options.get("p", 0.8)))
+            seed = int(opts.get("seed", seed))
+        except ValueError as exc:
+            raise JudgeauditError(f"judge {spec!r}: bad option value ({exc})") from None
+        if not 0.0 <= p <= 1.0:
+            raise JudgeauditError(f"judge {spec!r}: p must lie in [0, 1], got {p}")
+        return SyntheticJudge(name, seed=seed, p=p)
+    if kind == "api":
+        from judgeaudit.judges.api import APIJudge
+
+        model = spec[len("openai:"):] if spec.startswith("openai:") else spec
+        return APIJudge(model, template=template, api_base=api_base, api_key_env=api_key_env, concurrency=concurrency,
+                        cache_dir=cache_dir, seed=seed, **options)
+    if kind == "plugin":
+        from judgeaudit.judges.plugin import load_plugin
+
+        return load_plugin(spec)
+    from judgeaudit.judges.local import LocalJudge
+
+    return LocalJudge(options.pop("model", None) or spec, template=template, mode=mode, **options)
