@@ -1,0 +1,195 @@
+"""Self-contained HTML report of a probe run: figures inlined as data: URIs, no network."""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import jinja2
+
+from judgeaudit import __version__
+from judgeaudit.reports import plots
+from judgeaudit.stats.policy import Check
+
+INDEX_INFO = {
+    "style_sensitivity": ("Style sensitivity", "mean |delta| over style probes", "0"),
+    "substance_sensitivity": ("Substance sensitivity", "mean -delta over substance probes", "0.5"),
+    "style_over_substance_rate": ("Style over substance", "share of crossed pairs the styled wrong answer wins", "0"),
+    "position_consistency": ("Position consistency", "share of pairs with the same preference in both orders", "1"),
+    "noise_floor": ("Noise floor", "SD of per-item deltas on identical answers (control)", "0"),
+}
+
+_ENV = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+
+
+def _num(x: Any, digits: int = 3) -> str:
+    if x is None:
+        return "–"
+    if isinstance(x, float):
+        return f"{x:.{digits}f}"
+    return str(x)
+
+
+def _p(x: Any) -> str:
+    if x is None:
+        return "–"
+    return "<0.001" if x < 0.001 else f"{x:.3f}"
+
+
+def _ci(lo: Any, hi: Any, digits: int = 3) -> str:
+    if lo is None or hi is None:
+        return "–"
+    return f"[{lo:+.{digits}f}, {hi:+.{digits}f}]"
+
+
+_ENV.filters.update(num=_num, p=_p, signed=lambda x: "–" if x is None else f"{x:+.3f}")
+_ENV.globals.update(ci=_ci)
+
+TEMPLATE = _ENV.from_string("""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>judgeaudit: {{ r.judge }}</title>
+<style>
+body { font-family: -apple-system, "Segoe UI", Roboto, Helvetica, Arial, sans-serif; margin: 0; color: #222;
+       background: #fafafa; }
+main { max-width: 1060px; margin: 0 auto; padding: 24px 28px 60px; background: #fff; }
+h1 { font-size: 1.6em; margin: 0 0 4px; } h2 { font-size: 1.2em; margin-top: 34px; border-bottom: 1px solid #ddd;
+     padding-bottom: 4px; }
+.meta { color: #555; font-size: 0.92em; }
+.cards { display: flex; flex-wrap: wrap; gap: 12px; margin-top: 18px; }
+.card { flex: 1 1 170px; border: 1px solid #ddd; border-radius: 8px; padding: 10px 12px; background: #fcfcfc; }
+.card .v { font-size: 1.6em; font-weight: 600; } .card .l { font-weight: 600; font-size: 0.9em; }
+.card .d { color: #666; font-size: 0.78em; }
+table { border-collapse: collapse; font-size: 0.86em; margin-top: 8px; width: 100%; }
+th, td { border-bottom: 1px solid #e4e4e4; padding: 4px 8px; text-align: right; }
+th { background: #f2f2f2; } td.l, th.l { text-align: left; }
+tr.kind td { background: #f7f7fb; font-weight: 600; text-align: left; }
+.pass { color: #1d7a35; font-weight: 700; } .fail { color: #b3261e; font-weight: 700; }
+.verdict { font-size: 1.3em; margin: 8px 0; }
+img { max-width: 100%; } .note { color: #555; font-size: 0.88em; } code { background: #f2f2f2; padding: 0 3px; }
+</style></head>
+<body><main>
+<h1>Judge audit: {{ r.judge }}</h1>
+<div class="meta">battery <b>{{ r.battery }}</b> · template {{ r.template }} · seed {{ r.seed }} ·
+{{ r.n_items }} items, {{ r.n_pairs }} pairs, {{ r.n_judgments }} judgments ({{ r.unparsed }} unparsed)
+{% for k, v in run_items %} · {{ k }} {{ v }}{% endfor %}</div>
+
+{% if checks is not none %}
+<h2>Policy: {{ policy_name }}</h2>
+<div class="verdict">{% if passed %}<span class="pass">PASS</span>{% else %}<span class="fail">FAIL</span>{% endif %}</div>
+<table><tr><th class="l">check</th><th>value</th><th>requirement</th><th>result</th><th class="l">detail</th></tr>
+{% for c in checks %}<tr><td class="l">{{ c.name }}</td><td>{{ c.value }}</td><td>{{ c.requirement }}</td>
+<td>{% if c.passed %}<span class="pass">pass</span>{% else %}<span class="fail">fail</span>{% endif %}</td>
+<td class="l">{{ c.detail }}</td></tr>{% endfor %}</table>
+{% endif %}
+
+<div class="cards">
+{% for key, label, desc, ideal, value, interval in cards %}
+<div class="card"><div class="l">{{ label }}</div><div class="v">{{ value|num }}</div>
+<div class="d">{{ desc }}; ideal {{ ideal }}{% if interval %}; 95% CI [{{ interval[0]|num }}, {{ interval[1]|num }}]{% endif %}</div></div>
+{% endfor %}
+</div>
+
+<h2>Effect of each perturbation</h2>
+<p class="note">Each row is a probe: the perturbed answer is judged against the reference answer in both orders.
+A point right of zero means the judge prefers the perturbed answer. Style probes should sit on zero; substance
+probes should sit far left (at −0.5 a degraded answer always loses); crossed probes (styled but wrong vs plain and
+right) left of zero mean substance beats style.</p>
+<img alt="forest plot of delta per probe" src="{{ forest }}">
+
+<h2>Style versus substance, and position</h2>
+<img alt="style vs substance quadrant" src="{{ quadrant }}" style="max-width:62%">
+<img alt="position consistency bars" src="{{ position }}">
+
+<h2>Probes</h2>
+<table><tr><th class="l">probe</th><th>n</th><th>win score</th><th>delta</th><th>95% CI</th><th>Cohen's h</th>
+<th>p (sign)</th><th>p (Holm)</th><th>flip rate</th><th>position consistency</th><th>unparsed</th></tr>
+{% for kind, members in groups %}
+<tr class="kind"><td colspan="11">{{ kind_labels.get(kind, kind) }}</td></tr>
+{% for p in members %}<tr><td class="l">{{ p.name }}</td><td>{{ p.n }}</td><td>{{ p.win_rate|num }}</td>
+<td>{{ p.delta|signed }}</td><td>{{ ci(p.ci_low, p.ci_high) }}</td><td>{{ p.cohens_h|signed }}</td>
+<td>{{ p.p_value|p }}</td><td>{{ p.p_holm|p }}</td><td>{{ p.flip_rate|num }}</td>
+<td>{{ p.position_consistency|num }}</td><td>{{ p.unparsed }}</td></tr>{% endfor %}
+{% endfor %}</table>
+
+<h2>Style-controlled regression</h2>
+{% if sc.status == "skipped" %}<p class="note">Not fitted: {{ sc.reason }}.</p>{% else %}
+{% if sc.price_of_style %}<p><b>Price of style: odds ratio {{ sc.price_of_style.odds_ratio|num(2) }}</b>
+(95% CI {{ sc.price_of_style.ci_low|num(2) }} to {{ sc.price_of_style.ci_high|num(2) }}):
+{{ sc.price_of_style.definition }}. 1 means length buys nothing.</p>{% endif %}
+<p class="note">{{ sc.model }}; outcome: {{ sc.outcome }}; n = {{ sc.n }} pairs over {{ sc.n_items }} items.
+{% if sc.dropped %}Left out (constant or collinear): {{ sc.dropped|join(", ") }}.{% endif %}</p>
+<table><tr><th class="l">predictor</th><th>coefficient</th><th>95% CI</th><th>odds ratio</th><th>OR 95% CI</th>
+<th>p</th><th>per</th></tr>
+{% for name, c in sc.coefficients.items() if c %}<tr><td class="l">{{ name }}</td><td>{{ c.coef|signed }}</td>
+<td>{{ ci(c.ci_low, c.ci_high) }}</td><td>{{ c.odds_ratio|num }}</td>
+<td>[{{ c.or_ci_low|num }}, {{ c.or_ci_high|num }}]</td><td>{{ c.p_value|p }}</td>
+<td>{% if c.scale and name != "substance_degraded" %}1 SD = {{ c.scale|num }}{% elif name == "substance_degraded" %}degraded vs not{% endif %}</td></tr>
+{% endfor %}</table>{% endif %}
+
+{% if cw %}
+<h2>Criteria weights (factor-wise template)</h2>
+{% if criteria_fig %}<img alt="criteria weights" src="{{ criteria_fig }}">{% endif %}
+<p class="note">{{ cw.model }}; n = {{ cw.n }} pairs; R² = {{ cw.r_squared|num }}.</p>
+<table><tr><th class="l">criterion</th><th>weight</th><th>coefficient</th><th>95% CI</th><th>correlation with overall</th></tr>
+{% for name in cw.criteria %}{% set c = cw.coefficients.get(name) %}<tr><td class="l">{{ name }}</td>
+<td>{{ cw.weights.get(name)|num }}</td><td>{{ (c.coef if c else none)|num }}</td>
+<td>{{ ci(c.ci_low, c.ci_high) if c else "–" }}</td><td>{{ cw.correlations.get(name)|num }}</td></tr>{% endfor %}
+</table>{% endif %}
+
+{% if sos is not none %}
+<h2>Ground truth: the judge model on SOS-Bench</h2>
+{% if sos.get("note") %}<p class="note">{{ sos.note }}</p>{% endif %}
+{% if sos_rows %}<table><tr><th class="l">factor / benchmark</th><th>score</th><th>95% CI</th><th>n</th></tr>
+{% for name, score, lo, hi, n in sos_rows %}<tr><td class="l">{{ name }}</td><td>{{ score|num }}</td>
+<td>{% if lo is not none %}[{{ lo|num }}, {{ hi|num }}]{% else %}–{% endif %}</td><td>{{ n|num }}</td></tr>{% endfor %}
+</table>{% endif %}
+{% endif %}
+
+<h2>Method</h2>
+<p class="note">Unit of analysis: the {{ m.unit }}. Per probe: n items with a parsed judgment in both orders;
+win score w = mean item outcome; delta = w − 0.5; {{ (m.level * 100)|round|int }}% confidence intervals by
+{{ m.ci }} ({{ m.ci_method }}; {{ m.resamples }} resamples, seed {{ m.seed }}); Cohen's h of w against 0.5;
+{{ m.test }}; position: {{ m.position_test }}. Flip rate = share of items whose two orders prefer opposite
+answers; position consistency = share with the same preference (including a tie) in both orders.
+{{ m.unparsed }}. Indices: style sensitivity = mean |delta| over style probes; substance sensitivity = mean −delta
+over substance probes; style-over-substance rate = share of crossed pairs with outcome &gt; 0.5; noise floor = SD
+of the per-item control deltas.</p>
+<p class="note">judgeaudit {{ version }}</p>
+</main></body></html>
+""")
+
+
+def _sos_rows(sos: dict[str, Any]) -> list[tuple]:
+    rows = []
+    for name, value in (sos.get("scores") or {}).items():
+        if isinstance(value, dict):
+            rows.append((name, value.get("score"), value.get("ci_low"), value.get("ci_high"), value.get("n")))
+        elif isinstance(value, (int, float)):
+            rows.append((name, float(value), None, None, None))
+    return rows
+
+
+def render_report(results: dict[str, Any], *, checks: Sequence[Check] | None = None, policy_name: str = "",
+                  others: Sequence[dict[str, Any]] = ()) -> str:
+    """The report page for one run; ``others`` adds more judges to the quadrant plot."""
+    idx, idx_ci = results.get("indices", {}), results.get("indices_ci") or {}
+    cards = [(k, *INDEX_INFO[k], idx.get(k), idx_ci.get(k)) for k in INDEX_INFO]
+    run = results.get("run") or {}
+    run_items = [(k, v) for k, v in run.items() if isinstance(v, (str, int, float)) and not isinstance(v, bool)]
+    cw = results.get("criteria_weights")
+    sos = results.get("sos")
+    threshold = None
+    for c in checks or ():
+        if c.name == "position_consistency":
+            threshold = float(c.requirement.split()[-1])
+    return TEMPLATE.render(
+        r=results, run_items=run_items, cards=cards, checks=list(checks) if checks is not None else None,
+        passed=all(c.passed for c in checks or ()), policy_name=policy_name,
+        forest=plots.to_data_uri(plots.forest_plot(results)),
+        quadrant=plots.to_data_uri(plots.quadrant_plot([results, *others])),
+        position=plots.to_data_uri(plots.position_plot(results, threshold if checks else 0.8)),
+        criteria_fig=plots.to_data_uri(plots.criteria_plot(cw)) if cw and cw.get("weights") else None,
+        groups=plots.grouped(results["probes"]), kind_labels=plots.KIND_LABELS,
+        sc=results.get("style_control") or {"status": "skipped", "reason": "not computed"},
+        cw=cw, sos=sos, sos_rows=_sos_rows(sos) if sos else [], m=results["method"], version=__version__,
+    )
