@@ -20,7 +20,7 @@ from judgeaudit.engine.requests import EncodedRequest, LoglikelihoodResult, enco
 from judgeaudit.kernels import lm_head_logprobs
 
 DEFAULT_BATCH_TOKENS = {"cpu": 4096, "cuda": 65536}
-MIN_BATCH_TOKENS = 64
+MIN_BATCH_TOKENS = 8
 
 
 def _is_oom(exc: BaseException) -> bool:
@@ -80,7 +80,8 @@ class LoglikelihoodEngine:
                         done.update(finished)
                         advance(len(finished))
                 except Exception as exc:  # noqa: BLE001 - only OOM is handled, the rest re-raised
-                    if not _is_oom(exc) or budget <= MIN_BATCH_TOKENS:
+                    smallest = len(batch) == 1 and len(batch[0].branches) == 1
+                    if not _is_oom(exc) or smallest or budget <= MIN_BATCH_TOKENS:
                         raise
                     # Batches already scored are kept; only the rest is re-packed smaller.
                     for row in batch:
