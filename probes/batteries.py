@@ -63,7 +63,7 @@ def _check_probe(path: str, name: str, spec: Any) -> Probe:
                 "substance": "exactly one substance operator",
                 "crossed": "one substance operator followed by one or more style operators"}[kind]
         raise InputError(path, f"a {kind} probe needs {rule}, got {ops}", field=f"{where}.ops")
-    description = spec.get("description") or " then ".join(OPERATORS[o].description.split(":")[0] for o in ops)
+    description = spec.get("description") or " Then: ".join(OPERATORS[o].description for o in ops)
     return Probe(name, kind, tuple(ops), str(description))
 
 

@@ -72,18 +72,19 @@ class PairSet:
     skipped: list[Skip]
 
 
-def select_items(items: Sequence[dict[str, Any]], limit: int | None) -> list[dict[str, Any]]:
-    """`limit` items spread over categories, then domains: round-robin over categories,
-    within each round-robin over domains, items in id order. Independent of the seed, so
-    runs with different seeds see the same items; a smaller limit gives a subset."""
-    ordered = sorted(items, key=lambda it: it["id"])
-    if limit is None or limit >= len(ordered):
-        return ordered
+def spread_order(items: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Items interleaved over categories, then domains (round-robin, items in id order)."""
     by_cat: dict[str, dict[str, list[dict[str, Any]]]] = {}
-    for it in ordered:
+    for it in sorted(items, key=lambda it: it["id"]):
         by_cat.setdefault(it["category"], {}).setdefault(it.get("domain", ""), []).append(it)
-    queues = {cat: _round_robin(list(doms[d] for d in sorted(doms))) for cat, doms in sorted(by_cat.items())}
-    chosen = _round_robin([queues[c] for c in sorted(queues)])[: max(limit, 0)]
+    queues = [_round_robin([doms[d] for d in sorted(doms)]) for _, doms in sorted(by_cat.items())]
+    return _round_robin(queues)
+
+
+def select_items(items: Sequence[dict[str, Any]], limit: int | None) -> list[dict[str, Any]]:
+    """The first `limit` items of `spread_order` (all if None), in id order. Independent of
+    the seed, so runs with different seeds see the same items; a smaller limit gives a subset."""
+    chosen = list(items) if limit is None else spread_order(items)[: max(limit, 0)]
     return sorted(chosen, key=lambda it: it["id"])
 
 

@@ -175,7 +175,8 @@ def _violate(item: Mapping[str, Any], answer: str, rng: random.Random) -> tuple[
     if kind == "no_commas":
         return f"Here is the answer, in brief. {answer.strip()}", "added a sentence with a comma"
     if kind == "end_with":
-        return f"{answer.rstrip()} Thanks for asking.", "added a sentence after the required ending"
+        extra = next(e for e in ("Let me know if you need more.", "Thanks for asking.") if not e.endswith(value))
+        return f"{answer.rstrip()} {extra}", "added a sentence after the required ending"
     if kind == "sentence_count":
         return f"{answer.rstrip()} That is the short version.", f"added a sentence ({value} -> {value + 1})"
     raise NotApplicable(f"no violation rule for constraint {kind!r}")
