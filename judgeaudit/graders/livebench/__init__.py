@@ -1,0 +1,102 @@
+"""LiveBench: one grader for the six categories, dispatching on each item's `task`.
+
+Items keep LiveBench's own schema (`question_id`, `category`, `task`, optional `subtask`,
+`turns`, `ground_truth`, and per category the test cases or instruction lists). Every
+item scores in [0, 1] (LiveBench reports the same numbers times 100). A category's score
+is the mean over its tasks of each task's mean item score, as LiveBench computes it.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Mapping, Sequence
+
+from judgeaudit.graders.livebench.answers import drop_reasoning
+
+CATEGORIES = ("coding", "data_analysis", "instruction_following", "language", "math", "reasoning")
+
+# Known tasks, in a fixed order: per-item results carry the task's index here so that
+# `aggregate` can average within tasks (per-item values are numbers only).
+TASKS = ("LCB_generation", "coding_completion", "cta", "tablejoin", "tablereformat", "paraphrase", "simplify",
+         "story_generation", "summarize", "connections", "plot_unscrambling", "typos", "math_comp", "olympiad",
+         "AMPS_Hard", "web_of_lies_v2", "web_of_lies_v3", "zebra_puzzle", "spatial")
+
+
+def instruction_following_score(doc: Mapping[str, Any], answer: str) -> float:
+    """Strict IFEval checks; the mean of "all instructions followed" and the fraction followed."""
+    from judgeaudit.graders.ifeval import follows
+
+    verdicts = follows(list(doc["instruction_id_list"]), list(doc["kwargs"]), answer.strip())
+    if not verdicts:
+        return 0.0
+    return (float(all(verdicts)) + sum(verdicts) / len(verdicts)) / 2
+
+
+def _scorer(category: str) -> Callable[[dict, str], float]:
+    if category == "coding":
+        from judgeaudit.graders.livebench.coding import coding_score
+        return coding_score
+    if category == "data_analysis":
+        from judgeaudit.graders.livebench.data_analysis import data_analysis_score
+        return data_analysis_score
+    if category == "instruction_following":
+        return instruction_following_score
+    if category == "language":
+        from judgeaudit.graders.livebench.language import language_score
+        return language_score
+    if category == "math":
+        from judgeaudit.graders.livebench.math import math_score
+        return math_score
+    if category == "reasoning":
+        from judgeaudit.graders.livebench.reasoning import reasoning_score
+        return reasoning_score
+    raise ValueError(f"unknown LiveBench category {category!r}; known: {', '.join(CATEGORIES)}")
+
+
+class LiveBenchGrader:
+    name = "livebench"
+    metrics = ["score"]
+
+    def __init__(self, categories: Sequence[str] = CATEGORIES) -> None:
+        self.categories = tuple(categories)
+        if len(self.categories) == 1:
+            self.name = f"livebench_{self.categories[0]}"
+
+    def score(self, doc: Mapping[str, Any], generation: str) -> dict[str, float]:
+        category = str(doc.get("category", ""))
+        if category not in self.categories:
+            raise ValueError(f"LiveBench item of category {category!r} given to the {self.name} grader")
+        value = float(_scorer(category)(dict(doc), drop_reasoning(generation)))
+        task = str(doc.get("task", ""))
+        return {"score": value, "task_index": float(TASKS.index(task)) if task in TASKS else -1.0}
+
+    def aggregate(self, per_doc: Sequence[Mapping[str, float]]) -> dict[str, float]:
+        by_task: dict[float, list[float]] = {}
+        for d in per_doc:
+            by_task.setdefault(d.get("task_index", -1.0), []).append(d["score"])
+        if not by_task:
+            return {"score": float("nan")}
+        return {"score": sum(sum(v) / len(v) for v in by_task.values()) / len(by_task)}
+
+
+def coding_grader() -> LiveBenchGrader:
+    return LiveBenchGrader(("coding",))
+
+
+def data_analysis_grader() -> LiveBenchGrader:
+    return LiveBenchGrader(("data_analysis",))
+
+
+def instruction_following_grader() -> LiveBenchGrader:
+    return LiveBenchGrader(("instruction_following",))
+
+
+def language_grader() -> LiveBenchGrader:
+    return LiveBenchGrader(("language",))
+
+
+def math_grader() -> LiveBenchGrader:
+    return LiveBenchGrader(("math",))
+
+
+def reasoning_grader() -> LiveBenchGrader:
+    return LiveBenchGrader(("reasoning",))

@@ -1,0 +1,233 @@
+"""LiveBench task graders on the shipped fixture items, with answers we know right and wrong."""
+
+import base64
+import json
+import pickle
+import zlib
+from pathlib import Path
+
+import pytest
+
+from judgeaudit.graders import get_grader
+from judgeaudit.graders.livebench import CATEGORIES, TASKS
+from judgeaudit.graders.livebench.coding import decode_tests, extract_code
+from judgeaudit.graders.livebench.data_analysis import formats_asked, parse_table, tablejoin_score
+from judgeaudit.graders.livebench.language import connections_score, plot_unscrambling_score, typos_score
+from judgeaudit.graders.livebench.math import (
+    amps_hard_score, integer_answer_score, multiple_choice_score, proof_gap_score)
+from judgeaudit.graders.livebench.reasoning import spatial_score, web_of_lies_score, zebra_score
+
+FIXTURES = Path(__file__).resolve().parents[1] / "benchmarks" / "fixtures" / "generative"
+
+
+def items(category):
+    with open(FIXTURES / f"livebench_{category}.jsonl", encoding="utf-8") as fh:
+        return {d["question_id"]: d for d in map(json.loads, fh)}
+
+
+def grade(doc, answer):
+    return get_grader("livebench").score(doc, answer)["score"]
+
+
+# ---- math ---------------------------------------------------------------------------------
+
+def test_competition_multiple_choice():
+    doc = items("math")["fx-math-1"]
+    assert grade(doc, "3 + 8 = 11, so the answer is B.\nBBBBB") == 1.0
+    assert grade(doc, "The answer is $\\boxed{\\text{B}}$") == 1.0
+    assert grade(doc, "Multiplication first gives 3 + 8 = 11") == 1.0  # the choice's value at the end
+    assert grade(doc, "Left to right: 7 * 2 = 14.\nAAAAA") == 0.0
+    with pytest.raises(ValueError):
+        multiple_choice_score("F", "FFFFF", "")
+
+
+def test_aime_integer_in_the_tail():
+    doc = items("math")["fx-math-2"]
+    assert grade(doc, "142 multiples of 7, minus 12 of 77, gives 130") == 1.0
+    assert grade(doc, "The answer is 130" + " and some more words" * 5) == 0.0
+    assert integer_answer_score("130", "final: 131") == 0.0
+
+
+def test_olympiad_edit_distance_partial_credit():
+    doc = items("math")["fx-math-3"]
+    assert grade(doc, "Reasoning...\nAnswer: 2, 1, 3") == 1.0
+    assert grade(doc, "Answer: 2, 3, 1") == pytest.approx(1 - 2 / 3)
+    assert grade(doc, "no idea") == 0.0
+    assert proof_gap_score("1,2,3,4", "Answer: <expression 1>, <expression 2>, 3, 4") == 1.0
+
+
+def test_amps_hard_symbolic_equivalence():
+    doc = items("math")["fx-math-4"]
+    assert grade(doc, "By the chain rule the derivative is $\\boxed{2x\\cos(x^2)}$.") == 1.0
+    assert grade(doc, "$\\boxed{2 \\cos \\left(x^2\\right) x}$") == 1.0
+    assert grade(doc, "$\\boxed{\\cos(x^2)}$") == 0.0
+    assert amps_hard_score("\\frac{x^3}{3}", "Integrating: $\\boxed{\\frac{x^3}{3} + C}$") == 1.0
+
+
+# ---- reasoning ----------------------------------------------------------------------------
+
+def test_web_of_lies():
+    doc = items("reasoning")["fx-rs-1"]
+    assert grade(doc, "Cai is truthful, so Ben is too, so Ana lies. **yes, yes, no**") == 1.0
+    assert grade(doc, "<solution>yes, yes, no</solution>") == 1.0
+    assert grade(doc, "**yes, no, no**") == 0.0
+    assert web_of_lies_score("no, no, yes", "so the answer: no, no, yes.") == 1.0
+
+
+def test_zebra_partial_credit():
+    doc = items("reasoning")["fx-rs-2"]
+    assert grade(doc, "<solution>dog, 2</solution>") == 1.0
+    assert grade(doc, "<solution>dog, 3</solution>") == pytest.approx(0.25)  # (0 + 1/2) / 2
+    assert grade(doc, "I am not sure.") == 0.0
+    assert zebra_score("fish", "the answer is ***fish***", release_date="2024-07-26") == 1.0
+
+
+def test_spatial():
+    doc = items("reasoning")["fx-rs-3"]
+    assert grade(doc, "The diagonal splits it into **two** triangles, so **2**") == 1.0
+    assert grade(doc, "**two**") == 1.0
+    assert grade(doc, "**4**") == 0.0
+    assert spatial_score("triangle", "**equilateral triangle**") == 1.0
+    assert spatial_score("triangle", "**circle, square, triangle, hexagon, pentagon**") == 0.0
+
+
+# ---- language -----------------------------------------------------------------------------
+
+def test_connections():
+    doc = items("language")["fx-lang-1"]
+    right = "<solution>venus, mars, jupiter, earth, opal, pearl, ruby, emerald, mango, plum, apple, cherry, " \
+            "queen, king, bishop, rook</solution>"
+    assert grade(doc, right) == 1.0
+    half = "<solution>venus, mars, jupiter, earth, opal, pearl, ruby, emerald, mango, plum, apple, king, " \
+           "queen, cherry, bishop, rook</solution>"
+    assert grade(doc, half) == 0.5
+    assert grade(doc, "planets, gems, fruit and chess") == 0.0
+    assert connections_score("a,b,c,d,e,f,g,h", "**a, b, c, d**", release_date="2024-06-24") == 0.5
+
+
+def test_typos():
+    doc = items("language")["fx-lang-2"]
+    assert grade(doc, "The committee will meet on Tuesday to discuss the budget.") == 1.0
+    assert grade(doc, "The committee will meet on Tuesday to discus the budget.") == 0.0
+    assert typos_score("a b", "a\nb") == 1.0
+
+
+def test_plot_unscrambling():
+    doc = items("language")["fx-lang-3"]
+    assert grade(doc, "<PLOT_SUMMARY>" + doc["ground_truth"] + "</PLOT_SUMMARY>") == 1.0
+    shuffled = ("She finally reaches the summit at dawn. A young climber sets out to scale a remote mountain. "
+                "A storm forces her to shelter in a cave.")
+    assert grade(doc, "<PLOT_SUMMARY>" + shuffled + "</PLOT_SUMMARY>") == pytest.approx(1 / 3)
+    assert plot_unscrambling_score("A. B. C. D.", "D. C. B. A.") < 0.5
+
+
+# ---- data analysis --------------------------------------------------------------------------
+
+def test_cta():
+    doc = items("data_analysis")["fx-da-1"]
+    assert grade(doc, "order_date") == 1.0
+    assert grade(doc, " Order_Date. ") == 1.0
+    assert grade(doc, "price") == 0.0
+
+
+def test_tablejoin_f1():
+    doc = items("data_analysis")["fx-da-2"]
+    assert grade(doc, "```python\n{'station_id': 'k3Jd', 'city': 'yy9Q', 'temp_c': 'temperature'}\n```") == 1.0
+    assert grade(doc, "{'station_id': 'k3Jd', 'city': 'temperature'}") == pytest.approx(0.4)  # tp1 fp1 fn2
+    assert grade(doc, "I cannot do this") == 0.0
+    assert tablejoin_score({"a": "x"}, "{'a': 'x', 'b': 'y'}") == pytest.approx(0.67)
+
+
+def test_tablereformat():
+    doc = items("data_analysis")["fx-da-3"]
+    good = '{"name": "Ada", "age": 36, "city": "London"}\n{"name": "Lin", "age": 29, "city": "Taipei"}'
+    assert grade(doc, good) == 1.0
+    assert grade(doc, "Here is the table in JSONL format:\n```jsonl\n" + good + "\n```") == 1.0
+    assert grade(doc, good.replace("29", "30")) == 0.0
+    assert grade(doc, good.split("\n")[0]) == 0.0
+    assert formats_asked("Source Format: csv\nTarget Format: html") == ("csv", "html")
+    html = "<table><tr><th>a</th><th>b</th></tr><tr><td>1</td><td>x</td></tr></table>"
+    assert parse_table("html", html) == [{"a": "1", "b": "x"}]
+    md = "| a | b |\n|---|---|\n| 1 | x |"
+    assert parse_table("markdown", md) == [{"a": "1", "b": "x"}]
+
+
+# ---- instruction following -------------------------------------------------------------------
+
+def test_instruction_following_half_credit():
+    doc = items("instruction_following")["fx-if-1"]
+    assert grade(doc, "the city approved a bike lane network, citing three years of safety data.") == 1.0
+    # lowercase but names the forbidden word: all-followed 0, fraction 1/2
+    assert grade(doc, "the council approved a bike lane network.") == pytest.approx(0.25)
+    assert grade(doc, "") == 0.0
+
+
+# ---- coding -------------------------------------------------------------------------------
+
+def test_coding_generation_stdin_with_hidden_tests():
+    doc = items("coding")["fx-code-1"]
+    right = "```python\nn = int(input())\na = list(map(int, input().split()))\nprint(max(a) - min(a))\n```"
+    wrong = "```python\nn = int(input())\na = list(map(int, input().split()))\nprint(max(a))\n```"
+    assert grade(doc, "Here you go:\n" + right) == 1.0
+    assert grade(doc, wrong) == 0.0
+    assert grade(doc, "print(max(a) - min(a))") == 0.0  # no fenced block: nothing to run
+    assert len(decode_tests(doc["private_test_cases"])) == 2
+
+
+def test_coding_functional():
+    doc = items("coding")["fx-code-2"]
+    right = ("```python\nclass Solution:\n    def countVowelWords(self, words: List[str]) -> int:\n"
+             "        return sum(1 for w in words if w[0] in 'aeiou' and w[-1] in 'aeiou')\n```")
+    assert grade(doc, right) == 1.0
+    assert grade(doc, right.replace("w[-1] in 'aeiou'", "True")) == 0.0
+
+
+def test_coding_completion_prepends_partial_solution():
+    doc = items("coding")["fx-code-3"]
+    continuation = "```python\nfor v in values:\n    total += v\n    out.append(total)\nprint(*out)\n```"
+    assert grade(doc, continuation) == 1.0
+    assert grade(doc, continuation.replace("total += v", "total = v")) == 0.0
+
+
+def test_coding_runaway_answer_scores_zero():
+    doc = dict(items("coding")["fx-code-1"])
+    from judgeaudit.graders.livebench.coding import coding_report
+    report = coding_report(doc, "```python\nwhile True:\n    pass\n```", per_test_timeout_s=1.0)
+    assert not report.passed and report.status == "timeout"
+
+
+def test_hidden_tests_refuse_pickled_objects():
+    evil = base64.b64encode(zlib.compress(pickle.dumps(Path("/")))).decode()
+    with pytest.raises(pickle.UnpicklingError):
+        decode_tests(evil)
+
+
+def test_extract_code_takes_last_block():
+    assert extract_code("```python\na=1\n```\ntext\n```python\nb=2\n```") == "b=2"
+    assert extract_code("no code") == ""
+
+
+# ---- dispatch and aggregation -------------------------------------------------------------
+
+def test_category_graders_refuse_other_categories_and_unknown_tasks():
+    doc = items("math")["fx-math-1"]
+    with pytest.raises(ValueError, match="category"):
+        get_grader("livebench_reasoning").score(doc, "BBBBB")
+    assert get_grader("livebench_math").score(doc, "BBBBB")["score"] == 1.0
+    with pytest.raises(ValueError, match="no LiveBench"):
+        grade({**doc, "task": "math_comp", "subtask": "putnam_2024"}, "x")
+
+
+def test_category_score_is_mean_of_task_means():
+    grader = get_grader("livebench")
+    per_doc = [{"score": 1.0, "task_index": 0.0}, {"score": 1.0, "task_index": 0.0},
+               {"score": 0.0, "task_index": 0.0}, {"score": 0.0, "task_index": 2.0}]
+    assert grader.aggregate(per_doc)["score"] == pytest.approx((2 / 3 + 0) / 2)
+
+
+def test_every_fixture_item_is_gradable():
+    for category in CATEGORIES:
+        for doc in items(category).values():
+            assert doc["task"] in TASKS
+            value = grade(doc, "")
+            assert value == 0.0
