@@ -193,3 +193,42 @@ def render_report(results: dict[str, Any], *, checks: Sequence[Check] | None = N
         sc=results.get("style_control") or {"status": "skipped", "reason": "not computed"},
         cw=cw, sos=sos, sos_rows=_sos_rows(sos) if sos else [], m=results["method"], version=__version__,
     )
+
+
+COMPARISON = _ENV.from_string("""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>judgeaudit: {{ runs|length }} judges compared</title>
+<style>
+body { font-family: -apple-system, "Segoe UI", Roboto, Helvetica, Arial, sans-serif; margin: 0; color: #222; }
+main { max-width: 1060px; margin: 0 auto; padding: 24px 28px 60px; }
+table { border-collapse: collapse; font-size: 0.86em; width: 100%; } img { max-width: 100%; }
+th, td { border-bottom: 1px solid #e4e4e4; padding: 4px 8px; text-align: right; } th { background: #f2f2f2; }
+td.l, th.l { text-align: left; } .note { color: #555; font-size: 0.88em; }
+</style></head><body><main>
+<h1>Judges compared</h1>
+<img alt="style vs substance quadrant" src="{{ quadrant }}" style="max-width:70%">
+<h2>Indices</h2>
+<table><tr><th class="l">index (ideal)</th>{% for r in runs %}<th>{{ r.judge }}</th>{% endfor %}</tr>
+{% for key, info in index_info.items() %}<tr><td class="l">{{ info[0] }} ({{ info[2] }})</td>
+{% for r in runs %}<td>{{ r.indices.get(key)|num }}</td>{% endfor %}</tr>{% endfor %}</table>
+<h2>Delta per probe (95% CI)</h2>
+<table><tr><th class="l">probe</th>{% for r in runs %}<th>{{ r.judge }}</th>{% endfor %}</tr>
+{% for name in probe_names %}<tr><td class="l">{{ name }}</td>{% for r in runs %}{% set p = lookup(r, name) %}
+<td>{% if p and p.delta is not none %}{{ p.delta|signed }} {{ ci(p.ci_low, p.ci_high, 2) }}{% else %}–{% endif %}</td>
+{% endfor %}</tr>{% endfor %}</table>
+<p class="note">Runs: {% for d in dirs %}<code>{{ d }}</code> {% endfor %}· judgeaudit {{ version }}</p>
+</main></body></html>
+""")
+
+
+def render_comparison(runs: Sequence[dict[str, Any]], dirs: Sequence[str] = ()) -> str:
+    """One page for several runs: the quadrant with every judge, indices and deltas side by side."""
+    names: list[str] = []
+    for r in runs:
+        for _, members in plots.grouped(r["probes"]):
+            names += [p["name"] for p in members if p["name"] not in names]
+
+    def lookup(r: dict[str, Any], name: str) -> dict[str, Any] | None:
+        return next((p for p in r["probes"] if p["name"] == name), None)
+
+    return COMPARISON.render(runs=runs, dirs=dirs, probe_names=names, lookup=lookup, index_info=INDEX_INFO,
+                             quadrant=plots.to_data_uri(plots.quadrant_plot(runs)), version=__version__)

@@ -1,0 +1,203 @@
+"""A probe run from start to finish: pairs -> judgments (resumable) -> statistics -> report.
+
+    from judgeaudit.audit import run_probe
+    run = run_probe("synthetic:longer", battery="quick", limit=20, out="runs/longer")
+    run.results["indices"]
+
+The CLI commands `probe`, `audit` and `report` are thin layers over these functions.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Sequence
+
+from judgeaudit.errors import JudgeauditError
+from judgeaudit.runstore import ConfigMismatch, RunStore
+from judgeaudit.stats.bootstrap import DEFAULT_LEVEL, DEFAULT_RESAMPLES
+
+# Settings that make a run directory's judgments what they are; a resume must match them.
+IDENTITY_KEYS = ("judge", "template", "mode", "battery", "seed", "items", "api_base")
+
+
+@dataclass
+class ProbeRun:
+    dir: Path
+    results: dict[str, Any]
+    n_pairs: int
+    skipped: list[Any] = field(default_factory=list)
+    wall_s: float = 0.0
+
+
+def slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-")[:60] or "judge"
+
+
+def default_out_dir(judge: str, root: str | os.PathLike = "runs") -> Path:
+    return Path(root) / f"{datetime.now().strftime('%Y%m%d-%H%M%S')}-{slug(judge)}"
+
+
+def build_probe_pairs(*, battery: str = "default", items: str | os.PathLike | None = None, limit: int | None = None,
+                      seed: int = 0):
+    """The battery's pairs over the items (packaged seed items when ``items`` is None)."""
+    from judgeaudit.probes.items import load_items
+    from judgeaudit.probes.pairs import make_pairs
+
+    pair_set = make_pairs(load_items(items) if items is not None else None, battery, seed, limit)
+    if not pair_set.pairs:
+        raise JudgeauditError(f"battery {battery!r} produced no pairs for these items")
+    return pair_set
+
+
+def _config(judge: str, *, template: str, mode: str, battery: str, seed: int, items: Any, api_base: str | None,
+            limit: int | None, repeats: int) -> dict[str, Any]:
+    return {"judge": judge, "template": template, "mode": mode, "battery": battery, "seed": seed,
+            "items": str(Path(items).resolve()) if items is not None else None, "api_base": api_base,
+            "limit": limit, "repeats": repeats}
+
+
+def estimate_probe(judge: str, *, battery: str = "default", items: str | os.PathLike | None = None,
+                   limit: int | None = None, seed: int = 0, template: str = "pairwise", mode: str = "logprob",
+                   api_base: str | None = None, api_key_env: str | None = None, repeats: int = 1,
+                   out: str | os.PathLike | None = None) -> dict[str, Any]:
+    """What a run would do, calling no judge: pairs, judgments and (API judges) requests and cost.
+
+    Local models are not loaded for this; only API and synthetic judges are built.
+    """
+    from judgeaudit.judges import estimate_judgments, judge_kind, make_judge
+
+    pair_set = build_probe_pairs(battery=battery, items=items, limit=limit, seed=seed)
+    kind = judge_kind(judge, api_base)
+    out_info: dict[str, Any] = {"judge": judge, "judge_kind": kind, "battery": battery, "seed": seed,
+                                "items": len({p.item_id for p in pair_set.pairs}), "pairs": len(pair_set.pairs),
+                                "skipped_pairs": len(pair_set.skipped), "repeats": repeats,
+                                "judgments": 2 * repeats * len(pair_set.pairs)}
+    if kind in ("api", "synthetic"):
+        store = RunStore(out) if out is not None and Path(out).exists() else None
+        extra = {"dry_run": True} if kind == "api" else {}  # no API key needed to count
+        j = make_judge(judge, template=template, mode=mode, api_base=api_base, api_key_env=api_key_env, seed=seed,
+                       **extra)
+        out_info.update(estimate_judgments(j, pair_set.pairs, store, repeats))
+        out_info["judge"] = judge
+    return out_info
+
+
+def run_probe(judge: str, *, battery: str = "default", items: str | os.PathLike | None = None,
+              limit: int | None = None, seed: int = 0, out: str | os.PathLike | None = None,
+              template: str = "pairwise", mode: str = "logprob", api_base: str | None = None,
+              api_key_env: str | None = None, concurrency: int = 8, repeats: int = 1,
+              resamples: int = DEFAULT_RESAMPLES, level: float = DEFAULT_LEVEL, progress: bool = True,
+              judge_obj: Any = None) -> ProbeRun:
+    """Judge every pair of the battery in both orders, then write results.json and report.html.
+
+    Rerunning with the same ``out`` resumes: judgments already in records.jsonl are kept.
+    ``judge_obj`` supplies an already built judge (its spec string is still recorded).
+    """
+    from judgeaudit.judges import make_judge, run_judgments
+    from judgeaudit.reports.html import render_report
+    from judgeaudit.stats.results import compute_results
+
+    start = time.perf_counter()
+    pair_set = build_probe_pairs(battery=battery, items=items, limit=limit, seed=seed)
+    out_dir = Path(out) if out is not None else default_out_dir(judge)
+    store = RunStore(out_dir)
+    config = _config(judge, template=template, mode=mode, battery=battery, seed=seed, items=items,
+                     api_base=api_base, limit=limit, repeats=repeats)
+    try:
+        store.init_config(config, identity_keys=IDENTITY_KEYS)
+    except ConfigMismatch as exc:
+        raise JudgeauditError(str(exc)) from None
+    j = judge_obj if judge_obj is not None else make_judge(
+        judge, template=template, mode=mode, api_base=api_base, api_key_env=api_key_env,
+        concurrency=concurrency, seed=seed)
+    records = run_judgments(j, pair_set.pairs, store, repeats=repeats, concurrency=concurrency, progress=progress)
+    usage = _usage(records)
+    wall = time.perf_counter() - start
+    run_info = {"judge_spec": judge, "mode": mode if _is_local(judge, api_base) else None, "repeats": repeats,
+                "limit": limit, "skipped_pairs": len(pair_set.skipped), **usage, "wall_s": round(wall, 1)}
+    results = compute_results(records, judge=j.name, battery=battery, seed=seed, template=template,
+                              resamples=resamples, level=level,
+                              run={k: v for k, v in run_info.items() if v is not None})
+    store.write_results(results)
+    store.write_report(render_report(results))
+    return ProbeRun(out_dir, results, len(pair_set.pairs), pair_set.skipped, wall)
+
+
+def _is_local(judge: str, api_base: str | None) -> bool:
+    from judgeaudit.judges import judge_kind
+
+    return judge_kind(judge, api_base) == "local"
+
+
+def _usage(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    cost = prompt = completion = cached = 0
+    for r in records:
+        u = r.get("usage") or {}
+        cost += u.get("cost_usd") or 0.0
+        prompt += u.get("prompt_tokens") or 0
+        completion += u.get("completion_tokens") or 0
+        cached += bool(u.get("cached"))
+    if not (cost or prompt or completion):
+        return {}
+    return {"cost_usd": round(float(cost), 6), "prompt_tokens": int(prompt), "completion_tokens": int(completion),
+            "cached_requests": int(cached)}
+
+
+def load_run(directory: str | os.PathLike) -> dict[str, Any]:
+    """results.json of a finished run, with a clear error when it is missing or unreadable."""
+    import json
+
+    path = Path(directory) / RunStore.RESULTS
+    if not path.exists():
+        raise JudgeauditError(f"{path}: no results.json; run `judgeaudit probe --out {directory}` first")
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise JudgeauditError(f"{path}:{exc.lineno}: invalid JSON ({exc.msg})") from None
+
+
+def rerender(directory: str | os.PathLike, *, results: dict[str, Any] | None = None, recompute: bool = False,
+             resamples: int | None = None, level: float | None = None, checks: Any = None,
+             policy_name: str = "") -> dict[str, Any]:
+    """Write report.html again: from ``results`` (also saved as results.json), from results.json,
+    or (``recompute``) from records.jsonl with the run's settings."""
+    from judgeaudit.reports.html import render_report
+    from judgeaudit.stats.outcomes import load_records
+    from judgeaudit.stats.results import compute_results
+
+    store_dir = Path(directory)
+    if not store_dir.is_dir():
+        raise JudgeauditError(f"{directory}: no such run directory")
+    if recompute:
+        config_path = store_dir / RunStore.CONFIG
+        if not config_path.exists():
+            raise JudgeauditError(f"{config_path}: missing; cannot recompute without the run's settings")
+        store = RunStore(store_dir)
+        config = store.config()
+        old = load_run(store_dir) if (store_dir / RunStore.RESULTS).exists() else {}
+        method = old.get("method", {})
+        records = load_records(store.records_path)
+        if not records:
+            raise JudgeauditError(f"{store.records_path}: no judgments recorded")
+        results = compute_results(records, judge=old.get("judge") or records[0].get("judge") or config["judge"],
+                                  battery=config.get("battery", "default"), seed=int(config.get("seed", 0)),
+                                  template=config.get("template", "pairwise"),
+                                  resamples=resamples or method.get("resamples", DEFAULT_RESAMPLES),
+                                  level=level or method.get("level", DEFAULT_LEVEL), run=old.get("run"))
+        for extra in ("sos",):
+            if extra in old:
+                results[extra] = old[extra]
+        store.write_results(results)
+    elif results is not None:
+        store = RunStore(store_dir)
+        store.write_results(results)
+    else:
+        results = load_run(store_dir)
+        store = RunStore(store_dir)
+    store.write_report(render_report(results, checks=checks, policy_name=policy_name))
+    return results

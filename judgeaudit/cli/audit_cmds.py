@@ -1,0 +1,233 @@
+"""`judgeaudit probe | audit | report | compare`: thin commands over judgeaudit.audit."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any, Callable
+
+import click
+from rich.console import Console
+
+
+
+def _console() -> Console:
+    # Piped output (logs, CI) gets a width the probe table fits in instead of rich's 80.
+    return Console(highlight=False, width=None if sys.stdout.isatty() else 150)
+
+
+def run_options(fn: Callable) -> Callable:
+    """The options `probe` and `audit` share."""
+    options = [
+        click.option("--judge", "judge", required=True,
+                     help="Judge spec: smollm2, a HF id or dir, a .gguf, synthetic:KIND, module:attr, "
+                          "or an API model such as gpt-4-1106-preview."),
+        click.option("--battery", default="default", show_default=True, help="Probe battery name."),
+        click.option("--items", type=click.Path(exists=True, dir_okay=True), default=None,
+                     help="Seed items (JSONL file or directory of items_*.jsonl); default: the packaged items."),
+        click.option("--limit", type=click.IntRange(min=1), default=None, help="Number of items (spread over categories)."),
+        click.option("--seed", type=int, default=0, show_default=True, help="Seed for pairs and the bootstrap."),
+        click.option("--template", type=click.Choice(["pairwise", "factorwise"]), default="pairwise",
+                     show_default=True, help="Judge prompt template."),
+        click.option("--mode", type=click.Choice(["logprob", "generative"]), default="logprob", show_default=True,
+                     help="Local judges: read the verdict distribution (logprob) or generate and parse."),
+        click.option("--api-base", default=None, help="OpenAI-compatible endpoint (vLLM, llama.cpp, Ollama, ...)."),
+        click.option("--api-key-env", default=None, help="Environment variable holding the API key "
+                                                        "(default OPENAI_API_KEY)."),
+        click.option("--concurrency", type=click.IntRange(min=1), default=8, show_default=True,
+                     help="Concurrent requests for API and plugin judges."),
+        click.option("--repeats", type=click.IntRange(min=1), default=1, show_default=True,
+                     help="Judgments per pair and order (for sampling judges)."),
+        click.option("--resamples", type=click.IntRange(min=100), default=2000, show_default=True,
+                     help="Bootstrap resamples."),
+        click.option("--no-progress", is_flag=True, help="No progress bar."),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
+def _run_kwargs(kw: dict[str, Any]) -> dict[str, Any]:
+    return {k: kw[k] for k in ("battery", "items", "limit", "seed", "template", "mode", "api_base", "api_key_env",
+                               "concurrency", "repeats", "resamples")}
+
+
+def _print_dry_run(console: Console, est: dict[str, Any]) -> None:
+    console.print(f"[bold]{est['judge']}[/] ({est['judge_kind']} judge), battery '{est['battery']}', seed {est['seed']}")
+    console.print(f"  items: {est['items']}   pairs: {est['pairs']} ({est['skipped_pairs']} combinations skipped)   "
+                  f"repeats: {est['repeats']}")
+    console.print(f"  judgments: {est['judgments']} (both orders)"
+                  + (f", {est['judgments_pending']} not yet in the run directory" if "judgments_pending" in est else ""))
+    if "requests" in est:
+        console.print(f"  API requests: {est['requests']} ({est.get('cached_requests', 0)} already cached), "
+                      f"~{est.get('prompt_tokens_est', 0):,} prompt + ~{est.get('completion_tokens_est', 0):,} "
+                      f"completion tokens")
+        if est.get("cost_usd_est") is not None:
+            console.print(f"  estimated cost: ${est['cost_usd_est']:.2f} (at most ${est['cost_usd_max']:.2f})")
+        else:
+            console.print("  estimated cost: unknown (no price for this model)")
+
+
+def _print_run(console: Console, run) -> None:
+    from judgeaudit.reports.terminal import indices_table, probe_table
+
+    console.print(probe_table(run.results))
+    console.print(indices_table(run.results))
+    info = run.results.get("run", {})
+    cost = f", ${info['cost_usd']:.4f}" if info.get("cost_usd") else ""
+    console.print(f"{run.n_pairs} pairs, {run.results['n_judgments']} judgments "
+                  f"({run.results['unparsed']} unparsed) in {run.wall_s:.1f} s{cost}")
+    console.print(f"wrote {run.dir / 'results.json'} and {run.dir / 'report.html'}")
+
+
+@click.command()
+@run_options
+@click.option("--out", type=click.Path(file_okay=False), default=None,
+              help="Run directory (default runs/<timestamp>-<judge>); rerun with the same --out to resume.")
+@click.option("--dry-run", is_flag=True, help="Print the pair and request counts (and API cost estimate), then exit.")
+def probe(out: str | None, dry_run: bool, no_progress: bool, **kw: Any) -> None:
+    """Run a probe battery against a judge and report bias effect sizes."""
+    from judgeaudit.audit import estimate_probe, run_probe
+
+    console = _console()
+    judge = kw.pop("judge")
+    if dry_run:
+        args = _run_kwargs(kw)
+        for unused in ("concurrency", "resamples"):
+            args.pop(unused)
+        _print_dry_run(console, estimate_probe(judge, out=out, **args))
+        return
+    run = run_probe(judge, out=out, progress=not no_progress, **_run_kwargs(kw))
+    _print_run(console, run)
+
+
+class _AuditError(click.ClickException):
+    """`audit` exits 0 pass, 1 fail, 2 error: an error must not look like a failed policy."""
+
+    exit_code = 2
+
+
+@click.command()
+@run_options
+@click.option("--policy", "policy_path", type=click.Path(dir_okay=False), default=None,
+              help="Policy TOML (default: the packaged default_policy.toml; see `--show-policy`).")
+@click.option("--compare-judge", default=None, help="A second judge audited beside the first.")
+@click.option("--out", type=click.Path(file_okay=False), default=None,
+              help="Run directory of --judge (default runs/<timestamp>-<judge>).")
+@click.option("--compare-out", type=click.Path(file_okay=False), default=None,
+              help="Run directory of --compare-judge (default runs/<timestamp>-<judge>).")
+@click.option("--sos/--no-sos", "with_sos", default=True, show_default=True,
+              help="For local judges, score the judge model on the SOS-Bench fixtures as ground truth.")
+@click.option("--show-policy", is_flag=True, help="Print the default policy and exit.")
+def audit(policy_path: str | None, compare_judge: str | None, out: str | None, compare_out: str | None,
+          with_sos: bool, show_policy: bool, no_progress: bool, **kw: Any) -> None:
+    """Probe a judge, apply a policy, print a pass/fail report card (exit 0 pass, 1 fail, 2 error)."""
+    try:
+        code = _audit(policy_path, compare_judge, out, compare_out, with_sos, show_policy, no_progress, kw)
+    except click.exceptions.Exit:
+        raise
+    except click.ClickException as exc:
+        raise _AuditError(exc.format_message()) from exc
+    except (KeyboardInterrupt, click.Abort):
+        raise
+    except Exception as exc:  # noqa: BLE001 - one line for the user, never a traceback
+        raise _AuditError(f"{type(exc).__name__}: {exc}".splitlines()[0][:500]) from exc
+    sys.exit(code)
+
+
+def _audit(policy_path, compare_judge, out, compare_out, with_sos, show_policy, no_progress, kw) -> int:
+    from judgeaudit.audit import rerender, run_probe
+    from judgeaudit.reports.terminal import compare_table, policy_card
+    from judgeaudit.stats.policy import default_policy_text, evaluate, load_policy
+
+    console = _console()
+    if show_policy:
+        console.print(default_policy_text(), markup=False)
+        return 0
+    policy = load_policy(policy_path)  # before any judging: a bad policy costs nothing
+    judges = [(kw.pop("judge"), out)] + ([(compare_judge, compare_out)] if compare_judge else [])
+    runs, cards = [], []
+    for spec, spec_out in judges:
+        run = run_probe(spec, out=spec_out, progress=not no_progress, **_run_kwargs(kw))
+        if with_sos:
+            run.results["sos"] = sos_ground_truth(spec, kw.get("api_base"), run.dir, progress=not no_progress)
+        checks = evaluate(policy, run.results)
+        run.results = rerender(run.dir, checks=checks, policy_name=policy.name, results=run.results)
+        _print_run(console, run)
+        if run.results.get("sos"):
+            _print_sos(console, run.results["sos"])
+        runs.append(run)
+        cards.append((spec, checks))
+    if len(runs) > 1:
+        console.print(compare_table([r.results for r in runs]))
+    for spec, checks in cards:
+        console.print(policy_card(checks, policy.name, spec))
+    return 0 if all(c.passed for c in cards[0][1]) else 1
+
+
+def sos_ground_truth(spec: str, api_base: str | None, run_dir: Path, *, progress: bool = True) -> dict[str, Any]:
+    """The judge model's own SOS-Bench factor scores on the packaged fixtures (local judges only)."""
+    from judgeaudit.judges import judge_kind
+
+    if judge_kind(spec, api_base) != "local":
+        return {"note": "SOS-Bench ground truth needs the judge's weights; skipped for "
+                        f"{judge_kind(spec, api_base)} judges."}
+    try:
+        from judgeaudit.sos import score_model_on_fixtures  # type: ignore[attr-defined]
+    except ImportError:
+        return {"note": "SOS-Bench scoring (judgeaudit.sos) is not available in this installation; "
+                        "ground-truth section skipped."}
+    return score_model_on_fixtures(spec, out=run_dir / "sos", progress=progress)
+
+
+def _print_sos(console: Console, sos: dict[str, Any]) -> None:
+    if sos.get("note"):
+        console.print(f"[dim]SOS-Bench: {sos['note']}[/]")
+    scores = sos.get("scores") or {}
+    if scores:
+        parts = [f"{name} {v['score']:.3f}" if isinstance(v, dict) and v.get("score") is not None else f"{name} –"
+                 for name, v in scores.items()]
+        console.print("SOS-Bench ground truth (judge model): " + ", ".join(parts))
+
+
+@click.command()
+@click.argument("run_dir", type=click.Path(file_okay=False))
+@click.option("--recompute", is_flag=True, help="Recompute results.json from records.jsonl before rendering.")
+@click.option("--resamples", type=click.IntRange(min=100), default=None, help="Bootstrap resamples (with --recompute).")
+def report(run_dir: str, recompute: bool, resamples: int | None) -> None:
+    """Re-render the report of a finished run."""
+    from judgeaudit.audit import rerender
+    from judgeaudit.reports.terminal import indices_table, probe_table
+
+    results = rerender(run_dir, recompute=recompute, resamples=resamples)
+    console = _console()
+    console.print(probe_table(results))
+    console.print(indices_table(results))
+    console.print(f"wrote {Path(run_dir) / 'report.html'}")
+
+
+@click.command()
+@click.argument("run_dirs", nargs=-1, required=True, type=click.Path(file_okay=False))
+@click.option("--html", "html_out", type=click.Path(dir_okay=False), default=None,
+              help="Also write a comparison page (quadrant of all judges, one table).")
+@click.option("--json", "as_json", is_flag=True, help="Print the comparison as JSON instead of a table.")
+def compare(run_dirs: tuple[str, ...], html_out: str | None, as_json: bool) -> None:
+    """Tabulate several finished runs side by side."""
+    from judgeaudit.audit import load_run
+    from judgeaudit.reports.terminal import compare_table
+
+    runs = [load_run(d) for d in run_dirs]
+    if as_json:
+        click.echo(json.dumps([{"dir": d, "judge": r["judge"], "indices": r["indices"],
+                                "probes": {p["name"]: p["delta"] for p in r["probes"]}}
+                               for d, r in zip(run_dirs, runs)], indent=2))
+    else:
+        _console().print(compare_table(runs))
+    if html_out:
+        from judgeaudit.reports.html import render_comparison
+        from judgeaudit.runstore import write_atomic
+
+        write_atomic(html_out, render_comparison(runs, list(run_dirs)))
+        click.echo(f"wrote {html_out}")
+
