@@ -193,7 +193,11 @@ class APIJudge:
             try:
                 with self._lock:
                     self.requests_sent += 1
-                completion = self._client().chat.completions.create(model=self.model, messages=messages, **params)
+                try:
+                    completion = self._client().chat.completions.create(model=self.model, messages=messages, **params)
+                except (ValueError, TypeError, KeyError, AttributeError) as exc:
+                    # The SDK could not decode the body (invalid JSON, missing fields).
+                    raise _Malformed(f"unreadable response body ({type(exc).__name__})") from None
                 return self._read_completion(completion)
             except openai.AuthenticationError as exc:
                 raise APIJudgeError(f"{self.endpoint} rejected the API key from {self.key_env} "
@@ -207,7 +211,7 @@ class APIJudge:
                     continue
                 raise APIJudgeError(self._redact(f"{self.endpoint} refused the request: {exc}")[:500]) from None
             except (openai.RateLimitError, openai.InternalServerError, openai.APITimeoutError,
-                    openai.APIConnectionError, openai.APIResponseValidationError, _Malformed, ValueError) as exc:
+                    openai.APIConnectionError, openai.APIResponseValidationError, _Malformed) as exc:
                 retry_after = _retry_after_seconds(exc)
                 reason = type(exc).__name__
             except openai.APIStatusError as exc:

@@ -11,7 +11,11 @@ criterion lines are filled in), so all contexts of a batch are scored in one pas
 Single-answer grading scores ``1]]`` ... ``10]]`` after ``Rating: [[`` for each answer.
 The judge writes no reasoning in this mode; that is what makes it one forward pass.
 
-Generative mode: greedy generation from the same chat prompt, then verdict parsing.
+Generative mode: greedy generation from the same chat prompt, then verdict parsing of
+what the model wrote. With ``prefill=True`` the assistant turn starts with the verdict
+opener (the first logprob context's prefix) and only a few tokens are generated: the
+model then states its verdict without reasoning first, which small models need to produce
+a parseable verdict at all.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ MODES = ("logprob", "generative")
 class LocalJudge:
     def __init__(self, model: Any = "smollm2", *, template: str | Template = "pairwise", mode: str = "logprob",
                  dtype: str = "auto", device: str = "auto", max_new_tokens: int | None = None, batch_size: int = 16,
-                 trust_remote_code: bool = False, progress: bool = False):
+                 trust_remote_code: bool = False, progress: bool = False, prefill: bool = False):
         if mode not in MODES:
             raise ValueError(f"unknown local judge mode {mode!r}; expected one of {', '.join(MODES)}")
         if isinstance(model, str):
@@ -38,7 +42,9 @@ class LocalJudge:
         self.name = str(getattr(model, "name", "local"))
         self.template = template if isinstance(template, Template) else load_template(template)
         self.mode = mode
-        self.max_new_tokens = int(max_new_tokens or min(self.template.max_tokens, 512))
+        self.prefill = bool(prefill)
+        default_new = (96 if self.template.kind == "factorwise" else 12) if self.prefill else min(self.template.max_tokens, 512)
+        self.max_new_tokens = int(max_new_tokens or default_new)
         self.batch_size = int(batch_size)
         self.progress = progress
         self._engine = None
@@ -49,6 +55,7 @@ class LocalJudge:
                  "dtype": str(getattr(self.lm, "dtype", ""))}
         if self.mode == "generative":
             ident["max_new_tokens"] = self.max_new_tokens
+            ident["prefill"] = self.prefill
         return ident
 
     def chat_prompt(self, messages: list[dict[str, str]]) -> str:
@@ -95,14 +102,18 @@ class LocalJudge:
     def _generative(self, requests: list[JudgeRequest]) -> list[Judgment]:
         from judgeaudit.engine.generation import generate
 
+        # The opener is part of the judge's own turn, so it is parsed together with what follows.
+        # Factor-wise: open the first criterion line and let the model write the rest.
+        queries = self.template.logprob_queries()
+        opener = "" if not self.prefill else queries[1 if self.template.kind == "factorwise" else 0].prefix
         prompts, owners = [], []
         for i, req in enumerate(requests):
             for messages in self.template.conversations(req):
-                prompts.append(self.chat_prompt(messages))
+                prompts.append(self.chat_prompt(messages) + opener)
                 owners.append(i)
         texts = generate(self.lm, prompts, max_new_tokens=self.max_new_tokens, chat=False,
                          batch_size=self.batch_size, progress=self.progress)
         grouped: list[list[str]] = [[] for _ in requests]
         for owner, text in zip(owners, texts):
-            grouped[owner].append(text)
+            grouped[owner].append(opener + text)
         return [self.template.judgment_from_texts(g) for g in grouped]
