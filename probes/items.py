@@ -70,7 +70,7 @@ def validate_item(obj: dict[str, Any], path: str | os.PathLike = "<item>", line:
         spans.append(span)
     for i, f in enumerate(facts):
         for j, g in enumerate(facts):
-            if i != j and (count_span(g["wrong"], f["span"]) or count_span(g["wrong"], f["wrong"])):
+            if count_span(g["wrong"], f["span"]) or (i != j and count_span(g["wrong"], f["wrong"])):
                 _fail(path, line, f"key_facts[{j}].wrong", f"contains key_facts[{i}]'s span or wrong value")
     units = split_units(answer, spans + [f["wrong"] for f in facts])
     for a, b in units:
