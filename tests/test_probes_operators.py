@@ -67,7 +67,7 @@ def _wrong(item, text):
 
 
 @pytest.mark.parametrize("name", CONTENT_KEEPING)
-@settings(max_examples=50, **SETTINGS)
+@settings(max_examples=40, **SETTINGS)
 @given(item=items(), seed=st.integers(0, 2**32 - 1))
 def test_style_keeps_facts_and_numbers_and_adds_no_wrong_value(name, item, seed):
     out = get_operator(name)(item, item["answer"], random.Random(seed))
@@ -250,7 +250,7 @@ def arbitrary_items(draw):
 
 
 @pytest.mark.parametrize("name", sorted(OPERATORS))
-@settings(max_examples=60, **SETTINGS)
+@settings(max_examples=40, **SETTINGS)
 @given(item=arbitrary_items(), seed=st.integers(0, 2**32 - 1))
 def test_no_crash_and_no_empty_output_on_arbitrary_unicode(name, item, seed):
     try:

@@ -103,6 +103,10 @@ def _check_pair(p: Pair) -> None:
         assert _styled_more(base, pert) or style_features(pert)["hedges"] > 0, p.pair_id
     if p.kind in ("substance", "crossed"):
         assert sp < sb, p.pair_id
+    if any(step["op"] == "markdown" and step["header"] for step in p.meta["ops"]):
+        # Later style steps keep the markdown header first and on its own line.
+        assert pert.startswith("#") and pert.split("\n", 1)[0].strip() == \
+            next(step["header"] for step in p.meta["ops"] if step["op"] == "markdown"), p.pair_id
     if p.kind == "crossed":
         # Both directions: the perturbed side is worse in substance and richer in style.
         assert _styled_more(base, pert), p.pair_id

@@ -62,6 +62,14 @@ def frame(item: Mapping[str, Any], answer: str, prefix: str | None, suffix: str 
           sep: str = " ") -> str:
     """prefix + answer + suffix; a suffix goes before a required ending, never after it."""
     body = answer.strip()
+    header = ""
+    if "\n" in body:
+        # Structured (markdown or list) answer: added sentences become their own paragraphs,
+        # and a leading header line stays first.
+        sep = "\n\n"
+        if body.startswith("#"):
+            header, _, body = body.partition("\n")
+            header, body = header + "\n\n", body.strip()
     if suffix:
         end = ending(item)
         if end and body.endswith(end) and len(body) > len(end):
@@ -71,17 +79,18 @@ def frame(item: Mapping[str, Any], answer: str, prefix: str | None, suffix: str 
             body = f"{body}{sep}{suffix}"
     if prefix:
         body = f"{prefix}{sep}{body}"
-    return body
+    return header + body
 
 
 def insert_after_unit(item: Mapping[str, Any], answer: str, rng: random.Random, text: str) -> str:
     """Insert `text` after a randomly chosen sentence other than the last one (no-op for a
     one-sentence answer)."""
     units = split_units(answer, protected(item))
-    if len(units) < 2:
+    # Any sentence but the last; never a markdown header line.
+    options = [k for k in range(len(units) - 1) if not answer[units[k][0]:units[k][1]].startswith("#")]
+    if not options:
         return answer
-    k = rng.randrange(len(units) - 1)
-    end = units[k][1]
+    end = units[rng.choice(options)][1]
     return f"{answer[:end]} {text}{answer[end:]}"
 
 
