@@ -1,0 +1,209 @@
+"""Score a model on SOS-Bench benchmarks, one record per document in a RunStore.
+
+Multiple-choice subtasks go through the log-likelihood engine (all choices of a document
+share its context); generative ones through ``judgeaudit.engine.generation.generate`` and
+the benchmark's grader. Every scored document is appended to ``records.jsonl`` under a key
+that hashes model, subtask definition, position and content, so an interrupted run picks
+up where it stopped and a resumed run never scores a document twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Protocol, Sequence
+
+import numpy as np
+
+from judgeaudit.runstore import RunStore, content_hash
+from judgeaudit.sos.data import DataSource, DataUnavailable, load_subtask_data
+from judgeaudit.sos.prompts import ContextBuilder, MCItem, PromptItem
+from judgeaudit.sos.spec import BenchmarkSpec, SubtaskSpec
+
+
+class Scorer(Protocol):
+    def loglikelihood(self, requests: Sequence[tuple[str, str]], desc: str = ...) -> list[Any]: ...
+
+
+Generator = Callable[..., list[str]]  # (prompts, *, max_new_tokens, stop, chat) -> outputs
+
+
+@dataclass(frozen=True)
+class SosOptions:
+    source: DataSource = DataSource()
+    limit: int | None = None
+    seed: int = 1234  # few-shot/option shuffles (GPQA) and bootstrap
+    n_resamples: int = 1000
+    chunk_docs: int = 32  # documents scored between two appends to the run store
+    generation_batch_size: int = 8
+
+
+@dataclass
+class SubtaskOutcome:
+    spec: SubtaskSpec
+    records: list[dict[str, Any]] = field(default_factory=list)
+    missing: str | None = None  # why its data or grader could not be had
+
+    @property
+    def n(self) -> int:
+        return len(self.records)
+
+    def values(self, metric: str) -> np.ndarray:
+        return np.array([float(r[metric]) for r in self.records], dtype=float)
+
+
+@dataclass
+class BenchmarkOutcome:
+    spec: BenchmarkSpec
+    subtasks: list[SubtaskOutcome]
+    grader: Any = None
+    missing: str | None = None  # benchmark-wide reason (e.g. no grader)
+
+    @property
+    def reason(self) -> str | None:
+        if self.missing:
+            return self.missing
+        gone = [s for s in self.subtasks if s.missing]
+        if gone:
+            return "; ".join(f"{s.spec.name}: {s.missing}" for s in gone)
+        return None
+
+    @property
+    def complete(self) -> bool:
+        return self.reason is None and all(s.n > 0 for s in self.subtasks)
+
+
+def model_identity(lm: Any) -> dict[str, str]:
+    return {"model": str(getattr(lm, "name", lm)), "dtype": str(getattr(lm, "dtype", ""))}
+
+
+def doc_key(identity: dict[str, str], sub: SubtaskSpec, index: int, doc: dict[str, Any]) -> str:
+    return content_hash({"identity": identity, "subtask": sub.name, "definition": sub.fingerprint,
+                         "index": index, "doc": doc})
+
+
+def _mc_record(key: str, sub: SubtaskSpec, item: MCItem, results: Sequence[Any]) -> dict[str, Any]:
+    lls = np.array([r.logprob for r in results], dtype=float)
+    lengths = np.array([float(len(c)) for c in item.choices])
+    # As the harness: argmax takes the first maximum; acc_norm divides by characters.
+    pred = int(np.argmax(lls))
+    pred_norm = int(np.argmax(lls / lengths))
+    return {
+        "key": key, "benchmark": sub.benchmark, "subtask": sub.name, "index": item.index,
+        "loglikelihoods": [float(x) for x in lls], "is_greedy": [bool(r.is_greedy) for r in results],
+        "gold": item.gold, "pred": pred, "pred_norm": pred_norm,
+        "acc": float(pred in item.gold), "acc_norm": float(pred_norm in item.gold),
+    }
+
+
+def resolve_grader(spec: BenchmarkSpec) -> tuple[Any, str | None]:
+    """The benchmark's grader, or (None, why it is not available)."""
+    try:
+        from judgeaudit.graders import get_grader
+    except ImportError as exc:
+        return None, f"graders are not installed ({exc})"
+    try:
+        return get_grader(spec.grader), None
+    except (KeyError, ImportError, AttributeError) as exc:
+        return None, f"grader {spec.grader!r} unavailable: {str(exc).strip(chr(34) + chr(39))}"
+
+
+class SosRunner:
+    """Runs benchmarks for one model into one run store."""
+
+    def __init__(self, lm: Any, store: RunStore, options: SosOptions = SosOptions(), *,
+                 scorer: Scorer | None = None, generator: Generator | None = None,
+                 report: Callable[[str], None] = print, progress: bool = True):
+        self.lm = lm
+        self.store = store
+        self.options = options
+        self.identity = model_identity(lm)
+        self._scorer = scorer
+        self._generator = generator
+        self.report = report
+        self.progress = progress
+        self.scored = 0  # documents computed in this process (not resumed)
+
+    @property
+    def scorer(self) -> Scorer:
+        if self._scorer is None:
+            from judgeaudit.engine.loglikelihood import LoglikelihoodEngine
+
+            self._scorer = LoglikelihoodEngine(self.lm, progress=False)
+        return self._scorer
+
+    def generate(self, prompts: list[str], gen: dict[str, Any]) -> list[str]:
+        kwargs = {"max_new_tokens": int(gen.get("max_new_tokens", 256)), "stop": list(gen.get("stop") or []),
+                  "chat": bool(gen.get("chat", False))}
+        if self._generator is not None:
+            return self._generator(prompts, **kwargs)
+        from judgeaudit.engine.generation import generate
+
+        return generate(self.lm, prompts, batch_size=self.options.generation_batch_size, progress=False, **kwargs)
+
+    # -- preparation ----------------------------------------------------------------
+    def _prepare(self, spec: BenchmarkSpec) -> tuple[BenchmarkOutcome, list[tuple[SubtaskOutcome, list]]]:
+        outcome = BenchmarkOutcome(spec, [SubtaskOutcome(s) for s in spec.subtasks])
+        plans: list[tuple[SubtaskOutcome, list]] = []
+        if spec.output_type == "generate_until":
+            outcome.grader, why = resolve_grader(spec)
+            if why:
+                outcome.missing = why
+                return outcome, plans
+        for sub_out in outcome.subtasks:
+            sub = sub_out.spec
+            try:
+                data = load_subtask_data(sub, self.options.source)
+            except DataUnavailable as exc:
+                sub_out.missing = str(exc)
+                continue
+            if self.options.limit is not None:
+                data.test.docs = data.test.docs[: self.options.limit]
+            builder = ContextBuilder(sub, data, seed=self.options.seed)
+            items = builder.mc_items() if spec.output_type == "multiple_choice" else builder.prompt_items()
+            plans.append((sub_out, [(doc_key(self.identity, sub, it.index, it.doc), it) for it in items]))
+        return outcome, plans
+
+    # -- scoring --------------------------------------------------------------------
+    def _score_mc(self, sub: SubtaskSpec, todo: list[tuple[str, MCItem]]) -> None:
+        requests, spans = [], []
+        for _, item in todo:
+            reqs = item.requests(sub.target_delimiter)
+            spans.append((len(requests), len(requests) + len(reqs)))
+            requests += reqs
+        results = self.scorer.loglikelihood(requests, desc=sub.name)
+        for (key, item), (a, b) in zip(todo, spans):
+            self.store.append(_mc_record(key, sub, item, results[a:b]))
+
+    def _score_gen(self, sub: SubtaskSpec, grader: Any, todo: list[tuple[str, PromptItem]]) -> None:
+        outputs = self.generate([it.prompt for _, it in todo], dict(sub.generation))
+        for (key, item), text in zip(todo, outputs):
+            metrics = grader.score(item.doc, text)
+            self.store.append({"key": key, "benchmark": sub.benchmark, "subtask": sub.name, "index": item.index,
+                               "output": text, "metrics": {k: v for k, v in metrics.items()}})
+
+    def run(self, specs: Sequence[BenchmarkSpec]) -> list[BenchmarkOutcome]:
+        prepared = [self._prepare(spec) for spec in specs]
+        for outcome, _ in prepared:
+            if outcome.reason:
+                self.report(f"{outcome.spec.name}: missing ({outcome.reason})")
+        total = sum(1 for _, plans in prepared for _, items in plans for key, _ in items if not self.store.has(key))
+        from judgeaudit.engine.progress import progress_bar
+
+        with progress_bar("SOS-Bench", total=total, enabled=self.progress) as advance:
+            for outcome, plans in prepared:
+                for sub_out, items in plans:
+                    todo = [(k, it) for k, it in items if not self.store.has(k)]
+                    step = self.options.chunk_docs
+                    for start in range(0, len(todo), step):
+                        chunk = todo[start:start + step]
+                        if outcome.spec.output_type == "multiple_choice":
+                            self._score_mc(sub_out.spec, chunk)
+                        else:
+                            self._score_gen(sub_out.spec, outcome.grader, chunk)
+                        self.scored += len(chunk)
+                        advance(len(chunk))
+        by_key = {r["key"]: r for r in self.store.iter_records()}
+        for outcome, plans in prepared:
+            for sub_out, items in plans:
+                sub_out.records = [by_key[k] for k, _ in items if k in by_key]
+        return [outcome for outcome, _ in prepared]

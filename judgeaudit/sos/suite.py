@@ -1,0 +1,46 @@
+"""The whole SOS-Bench run as one library call: specs -> records -> scores -> result files."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+from judgeaudit.runstore import RunStore, write_json_atomic
+from judgeaudit.sos.aggregate import BenchmarkScore, FactorScore, score_benchmark, score_factors
+from judgeaudit.sos.data import DataSource
+from judgeaudit.sos.results import lm_eval_document, results_document
+from judgeaudit.sos.runner import Generator, Scorer, SosOptions, SosRunner, model_identity
+from judgeaudit.sos.spec import BenchmarkSpec, load_specs, select_specs
+
+LM_EVAL_RESULTS = "results_lm_eval.json"
+
+
+@dataclass
+class SosRun:
+    results: dict[str, Any]
+    scores: list[BenchmarkScore]
+    factors: list[FactorScore]
+    store: RunStore
+    scored_now: int
+
+
+def run_sos(lm: Any, out: str | Path, *, tasks: str | Sequence[BenchmarkSpec] = "all",
+            options: SosOptions = SosOptions(), scorer: Scorer | None = None, generator: Generator | None = None,
+            report: Callable[[str], None] = print, progress: bool = True) -> SosRun:
+    """Score ``lm`` (a LoadedModel) on the selected benchmarks into the run directory ``out``."""
+    specs = select_specs(load_specs(), tasks) if isinstance(tasks, str) else list(tasks)
+    store = RunStore(out)
+    identity = model_identity(lm)
+    store.init_config({**identity, "data_source": options.source.kind, "data_dir": options.source.directory,
+                       "seed": options.seed, "tasks": [s.name for s in specs], "limit": options.limit},
+                      identity_keys=["model", "dtype", "data_source", "data_dir", "seed"])
+    runner = SosRunner(lm, store, options, scorer=scorer, generator=generator, report=report, progress=progress)
+    outcomes = runner.run(specs)
+    scores = [score_benchmark(o, seed=options.seed, n_resamples=options.n_resamples) for o in outcomes]
+    factors = score_factors(scores)
+    doc = results_document(identity, outcomes, scores, factors, source=options.source.describe(),
+                           n_resamples=options.n_resamples, seed=options.seed, limit=options.limit)
+    store.write_results(doc)
+    write_json_atomic(store.dir / LM_EVAL_RESULTS, lm_eval_document(identity, outcomes, scores))
+    return SosRun(doc, scores, factors, store, runner.scored)
