@@ -1,0 +1,62 @@
+"""Optional vLLM backend for greedy generation, used when vLLM is installed and a GPU is present.
+
+Same contract as `judgeaudit.engine.generation.generate`: greedy decoding, at most
+`max_new_tokens` new tokens, output cut at the first stop string, and with `chat=True`
+each prompt rendered as one user message through the tokenizer's chat template. vLLM
+loads the model itself from the loaded model's checkpoint directory or hub id, once per
+process; the transformers model already in memory is not reused.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+from typing import Any, Sequence
+
+from judgeaudit.engine.generation import cut_at_stop, render_prompt
+
+
+def available() -> bool:
+    """True when vLLM can be imported and a CUDA device is visible."""
+    if importlib.util.find_spec("vllm") is None:
+        return False
+    import torch
+
+    return torch.cuda.is_available()
+
+
+def _model_source(lm: Any) -> str:
+    source = getattr(lm, "checkpoint_dir", None) or getattr(lm, "name", None)
+    if not source:
+        raise ValueError("the vLLM backend needs a checkpoint directory or hub id for the model")
+    return str(source)
+
+
+@functools.lru_cache(maxsize=2)
+def _engine(source: str, dtype: str, max_model_len: int | None) -> Any:
+    from vllm import LLM
+
+    kwargs: dict[str, Any] = {"model": source, "dtype": dtype, "seed": 1234}
+    if max_model_len:
+        kwargs["max_model_len"] = max_model_len
+    return LLM(**kwargs)
+
+
+def _dtype_name(lm: Any) -> str:
+    name = str(getattr(lm, "dtype", "auto")).replace("torch.", "")
+    return name if name in ("float16", "bfloat16", "float32") else "auto"
+
+
+def generate(lm: Any, prompts: Sequence[str], *, max_new_tokens: int = 256, stop: Sequence[str] | None = None,
+             chat: bool = False, batch_size: int = 8, progress: bool = True, desc: str = "generating") -> list[str]:
+    """Greedy continuations through vLLM (it batches on its own; `batch_size` is ignored)."""
+    if importlib.util.find_spec("vllm") is None:
+        raise RuntimeError("vLLM is not installed; use judgeaudit.engine.generation.generate")
+    from vllm import SamplingParams
+
+    texts = [render_prompt(lm.tokenizer, p, chat) for p in prompts]
+    stop_list = [s for s in (stop or []) if s]
+    engine = _engine(_model_source(lm), _dtype_name(lm), getattr(lm, "max_length", None))
+    params = SamplingParams(temperature=0.0, max_tokens=max_new_tokens, stop=stop_list or None)
+    outputs = engine.generate(texts, params, use_tqdm=progress)
+    return [cut_at_stop(o.outputs[0].text, stop_list) for o in outputs]
