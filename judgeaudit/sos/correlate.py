@@ -212,7 +212,8 @@ def correlation_table(result: CorrelationResult):
                   caption=f"{int(CI_LEVEL * 100)}% percentile bootstrap CIs over models ({result.n_resamples} "
                           f"resamples, seed {result.seed}); p: two-sided, scipy spearmanr / kendalltau")
     for col in ("factor", "n models", "benchmarks", "Spearman rho", "95% CI", "p", "Kendall tau", "95% CI", "p"):
-        table.add_column(col, justify="left" if col in ("factor", "benchmarks") else "right")
+        table.add_column(col, justify="left" if col in ("factor", "benchmarks") else "right",
+                         no_wrap=col in ("factor", "95% CI"))
     for fc in result.factors:
         table.add_row(FACTOR_TITLES[fc.factor], str(fc.n), str(len(fc.benchmarks)), _f(fc.spearman),
                       _ci(fc.spearman_ci), _p(fc.spearman_p), _f(fc.kendall), _ci(fc.kendall_ci), _p(fc.kendall_p))

@@ -64,6 +64,8 @@ class BenchmarkOutcome:
             return self.missing
         gone = [s for s in self.subtasks if s.missing]
         if gone:
+            if len(self.subtasks) == 1:
+                return gone[0].missing
             return "; ".join(f"{s.spec.name}: {s.missing}" for s in gone)
         return None
 
