@@ -1,5 +1,14 @@
-"""Fused LM-head ops: each kernel beside its plain-torch reference, chosen by ``impl=``."""
+"""Fused LM-head ops: each kernel beside its plain-torch reference, chosen by ``impl=``.
 
-from judgeaudit.kernels.lm_head import lm_head_logprobs, lm_head_logprobs_torch, triton_available
+The Triton kernel lives in ``judgeaudit.kernels.lm_head_triton`` and is imported only when
+used, so importing this package never needs triton.
+"""
 
-__all__ = ["lm_head_logprobs", "lm_head_logprobs_torch", "triton_available"]
+from judgeaudit.kernels.lm_head import (
+    check_lm_head_inputs,
+    lm_head_logprobs,
+    lm_head_logprobs_torch,
+    triton_available,
+)
+
+__all__ = ["check_lm_head_inputs", "lm_head_logprobs", "lm_head_logprobs_torch", "triton_available"]

@@ -21,8 +21,8 @@ Why split the vocabulary across programs (split-V) instead of one program per ro
   which does not fit in L2 at N=16k, d=4k. Hence at least MIN_SPLITS slices even at large N.
 The second pass reads only 4 x splits x N numbers, negligible next to the matmul.
 
-Ties in the argmax: the lowest vocabulary index wins (as ``torch.argmax``): within a tile via
-``tl.argmax(tie_break_left=True)``, across tiles because a later tile replaces the running
+Ties in the argmax: the lowest vocabulary index wins (as ``torch.argmax``): within a tile as
+the smallest column equal to the tile maximum, across tiles because a later tile replaces the running
 argmax only when strictly greater, and across slices because the combine pass takes the first
 slice that holds the maximum.
 """
@@ -170,7 +170,10 @@ def _lm_head_partials_kernel(
         z = tl.where(col_ok[None, :], z, float("-inf"))
 
         tile_max = tl.max(z, axis=1)
-        tile_arg = tl.argmax(z, axis=1, tie_break_left=True).to(tl.int32) + tile * BLOCK_V
+        # Lowest column holding the tile maximum, written out rather than tl.argmax: the CPU
+        # interpreter's argmax is always leftmost whatever tie_break_left says, so only an
+        # explicit form is checked by the tests exactly as it runs on the GPU.
+        tile_arg = tl.min(tl.where(z == tile_max[:, None], cols[None, :], V), axis=1)
         # Strictly greater: on a tie the earlier (lower-index) tile keeps the argmax.
         run_arg = tl.where(tile_max > run_max, tile_arg, run_arg)
         new_max = tl.maximum(run_max, tile_max)
