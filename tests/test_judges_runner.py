@@ -108,11 +108,24 @@ def test_interrupted_by_error_resumes_without_redoing(tmp_path):
 
 
 def test_threaded_plain_judge_gives_same_records(tmp_path):
-    judge = make_judge("synthetic:random", seed=4)
+    import threading
+
+    from judgeaudit.judges.plugin import PairJudgeAdapter
+
+    threads = set()
+
+    class Remote:
+        def judge_pair(self, prompt, answer_a, answer_b):
+            threads.add(threading.current_thread().name)
+            time.sleep(0.005)
+            return {"A>B": len(answer_a), "B>A": len(answer_b)}
+
+    judge = PairJudgeAdapter(Remote(), name="remote")
     a = run_judgments(judge, make_pairs(8), RunStore(tmp_path / "a"), progress=False)
-    judge.batch_size = 3
+    assert len(threads) == 1
+    threads.clear()
     b = run_judgments(judge, make_pairs(8), RunStore(tmp_path / "b"), concurrency=4, progress=False)
-    assert a == b
+    assert len(threads) > 1 and a == b
 
 
 def test_pairs_as_dicts_and_estimate(tmp_path):

@@ -29,6 +29,9 @@ MODES = ("logprob", "generative")
 
 
 class LocalJudge:
+    # One model in this process: batches run one after another, never in threads.
+    parallel_batches = False
+
     def __init__(self, model: Any = "smollm2", *, template: str | Template = "pairwise", mode: str = "logprob",
                  dtype: str = "auto", device: str = "auto", max_new_tokens: int | None = None, batch_size: int = 16,
                  trust_remote_code: bool = False, progress: bool = False, prefill: bool = False):

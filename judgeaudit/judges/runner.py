@@ -100,7 +100,8 @@ def _stream(judge: Any, requests: list[JudgeRequest], concurrency: int | None) -
         yield from judge.iter_judgments(requests)
         return
     chunk = max(1, int(getattr(judge, "batch_size", 16)))
-    if not concurrency or concurrency <= 1:
+    # Judges that gain nothing from threads (in-process models, pure functions) say so.
+    if not concurrency or concurrency <= 1 or not getattr(judge, "parallel_batches", True):
         yield from iter_in_chunks(judge, requests, chunk)
         return
     # Judges without their own concurrency (plugins calling remote services) run chunks in threads.

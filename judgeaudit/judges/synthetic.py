@@ -45,6 +45,7 @@ class SyntheticJudge:
     """One of the reference behaviours above; ``judge_batch`` never fails on well-formed requests."""
 
     batch_size = 256
+    parallel_batches = False  # pure functions: threads would only add overhead
 
     def __init__(self, kind: str, *, seed: int = 0, p: float = 0.8):
         if kind not in KINDS:
