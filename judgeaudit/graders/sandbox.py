@@ -2,7 +2,7 @@
 
 Each run gets a fresh scratch directory as its working directory, a wall-clock limit
 (the whole process group is killed when it passes), CPU-time, address-space and
-file-size limits set with ``resource.setrlimit`` before the interpreter starts, no
+file-size limits set with ``resource.setrlimit`` by the child before any answer code runs, no
 network (a private network namespace through ``unshare -n`` where the kernel allows
 it, and in every case a guard that makes ``socket`` unusable inside the child), and
 its output written to files in the scratch directory, so a program that prints
@@ -17,7 +17,6 @@ from __future__ import annotations
 import functools
 import json
 import os
-import resource
 import shutil
 import signal
 import subprocess
@@ -102,15 +101,18 @@ def network_isolation() -> str:
     return "namespace+guard" if _unshare_prefix() else "guard"
 
 
-def _set_limits(limits: SandboxLimits) -> None:
-    # Runs in the child between fork and exec.
+def _limits_preamble(limits: SandboxLimits) -> str:
+    """Code the child runs first: resource limits set inside the child itself, because a
+    pre-exec hook in this (multi-threaded, torch-using) process can deadlock."""
     mem = limits.memory_mb * 1024 * 1024
-    resource.setrlimit(resource.RLIMIT_AS, (mem, mem))
     cpu = int(limits.timeout_s) + 2
-    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
     out = limits.output_mb * 1024 * 1024
-    resource.setrlimit(resource.RLIMIT_FSIZE, (out, out))
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    return ("import resource as _r\n"
+            f"_r.setrlimit(_r.RLIMIT_AS, ({mem}, {mem}))\n"
+            f"_r.setrlimit(_r.RLIMIT_CPU, ({cpu}, {cpu + 1}))\n"
+            f"_r.setrlimit(_r.RLIMIT_FSIZE, ({out}, {out}))\n"
+            "_r.setrlimit(_r.RLIMIT_CORE, (0, 0))\n"
+            "del _r\n")
 
 
 def _read_capped(path: str, limit: int = 1 << 20) -> str:
@@ -139,6 +141,7 @@ def run_python(code: str, *, stdin: str = "", limits: SandboxLimits = SandboxLim
         with open(main, "w", encoding="utf-8") as fh:
             fh.write(code)
         with open(boot, "w", encoding="utf-8") as fh:
+            fh.write(_limits_preamble(limits))
             if not limits.network:
                 fh.write(_NETWORK_GUARD)
             fh.write("import runpy, sys\nsys.argv = [%r] + sys.argv[1:]\n"
@@ -155,7 +158,7 @@ def run_python(code: str, *, stdin: str = "", limits: SandboxLimits = SandboxLim
         with open(os.path.join(scratch, "_stdin.txt"), "rb") as fin, \
                 open(out_path, "wb") as fout, open(err_path, "wb") as ferr:
             proc = subprocess.Popen(cmd, stdin=fin, stdout=fout, stderr=ferr, cwd=scratch, env=env,
-                                    preexec_fn=functools.partial(_set_limits, limits), start_new_session=True)
+                                    start_new_session=True)
             try:
                 proc.wait(timeout=limits.timeout_s)
             except subprocess.TimeoutExpired:
