@@ -225,3 +225,16 @@ def test_api_key_never_written_or_logged(tmp_path, api_key, caplog, capfd):
     assert api_key not in out and api_key not in errout and api_key not in result.output
     assert api_key not in caplog.text
     assert all(api_key not in str(rec.args) for rec in caplog.records)
+
+
+def test_identical_requests_are_sent_once(tmp_path, api_key):
+    """A control pair (base == perturbed) gives the same chat in both orders: one request, not two."""
+    pair = make_pairs(1)[0]
+    control = Pair(pair_id="it-000/control/s0", item_id=pair.item_id, probe="control", kind="control",
+                   category="knowledge", prompt=pair.prompt, base=pair.base, perturbed=pair.base, item=pair.item)
+    with FaultServer() as srv:
+        judge = make_judge("gpt-4o", api_base=srv.base_url, api_key_env=KEY_ENV, cache_dir=tmp_path / "c",
+                           concurrency=4, **FAST)
+        records = run_judgments(judge, [control], RunStore(tmp_path / "r"), progress=False)
+        assert len(records) == 2 and srv.requests == 1
+        assert sorted(r["usage"]["cached"] for r in records) == [False, True]

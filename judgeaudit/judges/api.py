@@ -109,6 +109,7 @@ class APIJudge:
         self._rng = random.Random(seed)
         self._lock = threading.Lock()
         self._client_obj = None
+        self._inflight: dict[str, threading.Lock] = {}
         self.requests_sent = 0
         self.cache_hits = 0
         self.spent_usd = 0.0
@@ -172,6 +173,13 @@ class APIJudge:
         """The response to one chat (from the cache when present), with ``cached`` and ``cost_usd``."""
         params = self._params()
         key = self.cache_key(messages, params, repeat)
+        # Identical requests in flight at once (a control pair's two orders) are sent once.
+        with self._lock:
+            key_lock = self._inflight.setdefault(key, threading.Lock())
+        with key_lock:
+            return self._complete_locked(messages, params, key)
+
+    def _complete_locked(self, messages: list[dict[str, str]], params: dict[str, Any], key: str) -> dict[str, Any]:
         hit = self.cache.get(key)
         if hit is not None and isinstance(hit.get("content"), str):
             with self._lock:
