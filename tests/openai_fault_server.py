@@ -68,9 +68,11 @@ class FaultServer:
     def __init__(self, *, fault_rate: float = 0.0, faults: tuple[str, ...] = FAULTS, retry_after: str = "1",
                  slow_seconds: float = 1.0, seed: int = 0, required_key: str | None = None,
                  verdict: Callable[[list[dict[str, Any]]], str] = default_verdict,
-                 first_faults: list[str] | None = None):
+                 first_faults: list[str] | None = None,
+                 content: Callable[[list[dict[str, Any]], str], str] | None = None):
         self.fault_rate, self.faults, self.retry_after = fault_rate, tuple(faults), retry_after
         self.slow_seconds, self.required_key, self.verdict = slow_seconds, required_key, verdict
+        self.content = content  # (messages, verdict) -> reply text; default: reasoning + [[verdict]]
         self._rng = random.Random(seed)
         self._lock = threading.Lock()
         self._first = list(first_faults or [])  # faults for the first requests, in order
@@ -138,8 +140,10 @@ class FaultServer:
         messages = body["messages"]
         verdict = self.verdict(messages)
         content = f"Both replies address the request; weighing accuracy and focus.\nMy final verdict is: [[{verdict}]]"
+        if self.content is not None:
+            content = self.content(messages, verdict)
         choice: dict[str, Any] = {"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}
-        if body.get("logprobs"):
+        if body.get("logprobs") and self.content is None:
             choice["logprobs"] = {"content": tokens_with_logprobs(content, int(body.get("top_logprobs") or 0), verdict)}
         prompt_tokens = sum(len(m["content"]) for m in messages) // 4
         with self._lock:

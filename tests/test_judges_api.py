@@ -238,3 +238,31 @@ def test_identical_requests_are_sent_once(tmp_path, api_key):
         records = run_judgments(judge, [control], RunStore(tmp_path / "r"), progress=False)
         assert len(records) == 2 and srv.requests == 1
         assert sorted(r["usage"]["cached"] for r in records) == [False, True]
+
+
+def test_factorwise_and_single_templates_through_the_api(tmp_path, api_key):
+    def reply(messages, verdict):
+        user = messages[-1]["content"]
+        if "<|Reply of the Assistant|>" in user:  # single-answer grading: grade by answer length
+            answer = user.split("<|Reply of the Assistant|>")[1].split("<|End of Reply")[0]
+            return f"Reasonable. Rating: [[{min(10, len(answer.strip()) // 10 + 1)}]]"
+        return ("Correctness: ((A>B))\nCompleteness: ((A=B))\nSafety: ((A=B))\nConciseness: ((B>A))\n"
+                "Style: ((A<<B))\nMy final verdict is: [[A>B]]")
+
+    pairs = make_pairs(2)
+    with FaultServer(content=reply) as srv:
+        fw = make_judge("gpt-4o", template="factorwise", api_base=srv.base_url, api_key_env=KEY_ENV,
+                        cache_dir=tmp_path / "c", **FAST)
+        recs = run_judgments(fw, pairs, RunStore(tmp_path / "fw"), progress=False)
+        bf = next(r for r in recs if r["order"] == "base_first")
+        assert bf["template"] == "factorwise" and bf["score_perturbed"] == 0.25
+        assert bf["criteria_perturbed"] == {"correctness": 0.25, "completeness": 0.5, "safety": 0.5,
+                                            "conciseness": 0.75, "style": 1.0}
+        single = make_judge("gpt-4o", template="single", api_base=srv.base_url, api_key_env=KEY_ENV,
+                            cache_dir=tmp_path / "c", **FAST)
+        srv.reset_counts()
+        recs = run_judgments(single, pairs, RunStore(tmp_path / "single"), progress=False)
+        # Each answer is graded once; the second order reuses both grades from the cache.
+        assert srv.requests == 2 * len(pairs)
+        for r in recs:
+            assert r["parsed"] and r["score_perturbed"] > 0.5  # the padded answer is longer, so graded higher
