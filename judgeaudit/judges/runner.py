@@ -166,10 +166,13 @@ class _Progress:
 
     def __enter__(self) -> "_Progress":
         if self.enabled:
+            from rich.console import Console
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
+            # On stderr, so a command's own output on stdout stays clean.
             self.bar = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                                TimeElapsedColumn(), TimeRemainingColumn(), TextColumn("{task.fields[info]}"))
+                                TimeElapsedColumn(), TimeRemainingColumn(), TextColumn("{task.fields[info]}"),
+                                console=Console(stderr=True))
             self.bar.__enter__()
             self.task = self.bar.add_task(f"judging ({self.name})", total=self.total, completed=self.done, info=self._info())
         return self
