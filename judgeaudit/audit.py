@@ -32,6 +32,7 @@ class ProbeRun:
     n_pairs: int
     skipped: list[Any] = field(default_factory=list)
     wall_s: float = 0.0
+    judge: Any = None
 
 
 def slug(text: str) -> str:
@@ -125,7 +126,48 @@ def run_probe(judge: str, *, battery: str = "default", items: str | os.PathLike 
                               run={k: v for k, v in run_info.items() if v is not None})
     store.write_results(results)
     store.write_report(render_report(results))
-    return ProbeRun(out_dir, results, len(pair_set.pairs), pair_set.skipped, wall)
+    return ProbeRun(out_dir, results, len(pair_set.pairs), pair_set.skipped, wall, j)
+
+
+def sos_ground_truth(run: ProbeRun, *, api_base: str | None = None, data_dir: str | os.PathLike | None = None,
+                     tasks: str = "all", progress: bool = True) -> dict[str, Any]:
+    """The judge model's own SOS-Bench scores (factors, then benchmarks), for the audit report.
+
+    Needs the judge's weights, so only local judges get scores; the others get a note saying
+    why the section is empty. Scored on the packaged fixtures unless ``data_dir`` is given;
+    stored (resumable) under the run directory's ``sos/``.
+    """
+    from judgeaudit.judges import judge_kind
+
+    spec = run.results.get("run", {}).get("judge_spec", run.results.get("judge", ""))
+    kind = judge_kind(spec, api_base)
+    lm = getattr(run.judge, "lm", None)
+    if kind != "local" or lm is None:
+        return {"note": f"SOS-Bench ground truth needs the judge's weights; skipped for a {kind} judge."}
+    try:
+        from judgeaudit.sos.data import DataSource
+        from judgeaudit.sos.runner import SosOptions
+        from judgeaudit.sos.suite import run_sos
+    except ImportError:
+        return {"note": "SOS-Bench scoring is not available in this installation; section skipped."}
+    source = DataSource("dir", str(data_dir)) if data_dir is not None else DataSource("fixtures")
+    sos = run_sos(lm, run.dir / "sos", tasks=tasks, options=SosOptions(source=source),
+                  report=lambda _msg: None, progress=progress)
+    doc = sos.results
+    scores: dict[str, Any] = {}
+    for name, f in (doc.get("factors") or {}).items():
+        scores[f"factor: {f.get('title', name)}"] = _score_row(f)
+    for name, b in (doc.get("benchmarks") or {}).items():
+        scores[name] = _score_row(b)
+    note = (f"The judge model scored on SOS-Bench ({source.describe()}"
+            + ("; fixtures are a handful of items per benchmark, a smoke check rather than a measurement"
+               if data_dir is None else "") + ").")
+    return {"note": note, "source": source.describe(), "dir": str(run.dir / "sos"), "scores": scores}
+
+
+def _score_row(entry: dict[str, Any]) -> dict[str, Any]:
+    ci = entry.get("ci") or [None, None]
+    return {"score": entry.get("score"), "ci_low": ci[0], "ci_high": ci[1], "n": entry.get("n")}
 
 
 def _is_local(judge: str, api_base: str | None) -> bool:

@@ -118,13 +118,18 @@ class _AuditError(click.ClickException):
 @click.option("--compare-out", type=click.Path(file_okay=False), default=None,
               help="Run directory of --compare-judge (default runs/<timestamp>-<judge>).")
 @click.option("--sos/--no-sos", "with_sos", default=True, show_default=True,
-              help="For local judges, score the judge model on the SOS-Bench fixtures as ground truth.")
+              help="For local judges, score the judge model on SOS-Bench as ground truth.")
+@click.option("--sos-data", type=click.Path(exists=True, file_okay=False), default=None,
+              help="SOS-Bench data directory (default: the packaged fixtures).")
+@click.option("--sos-tasks", default="all", show_default=True, help="SOS-Bench benchmarks to score.")
 @click.option("--show-policy", is_flag=True, help="Print the default policy and exit.")
 def audit(policy_path: str | None, compare_judge: str | None, out: str | None, compare_out: str | None,
-          with_sos: bool, show_policy: bool, no_progress: bool, **kw: Any) -> None:
+          with_sos: bool, sos_data: str | None, sos_tasks: str, show_policy: bool, no_progress: bool,
+          **kw: Any) -> None:
     """Probe a judge, apply a policy, print a pass/fail report card (exit 0 pass, 1 fail, 2 error)."""
     try:
-        code = _audit(policy_path, compare_judge, out, compare_out, with_sos, show_policy, no_progress, kw)
+        sos = {"data_dir": sos_data, "tasks": sos_tasks} if with_sos else None
+        code = _audit(policy_path, compare_judge, out, compare_out, sos, show_policy, no_progress, kw)
     except click.exceptions.Exit:
         raise
     except click.ClickException as exc:
@@ -136,8 +141,8 @@ def audit(policy_path: str | None, compare_judge: str | None, out: str | None, c
     sys.exit(code)
 
 
-def _audit(policy_path, compare_judge, out, compare_out, with_sos, show_policy, no_progress, kw) -> int:
-    from judgeaudit.audit import rerender, run_probe
+def _audit(policy_path, compare_judge, out, compare_out, sos, show_policy, no_progress, kw) -> int:
+    from judgeaudit.audit import rerender, run_probe, sos_ground_truth
     from judgeaudit.reports.terminal import compare_table, policy_card
     from judgeaudit.stats.policy import default_policy_text, evaluate, load_policy
 
@@ -150,8 +155,8 @@ def _audit(policy_path, compare_judge, out, compare_out, with_sos, show_policy, 
     runs, cards = [], []
     for spec, spec_out in judges:
         run = run_probe(spec, out=spec_out, progress=not no_progress, **_run_kwargs(kw))
-        if with_sos:
-            run.results["sos"] = sos_ground_truth(spec, kw.get("api_base"), run.dir, progress=not no_progress)
+        if sos is not None:
+            run.results["sos"] = sos_ground_truth(run, api_base=kw.get("api_base"), progress=not no_progress, **sos)
         checks = evaluate(policy, run.results)
         run.results = rerender(run.dir, checks=checks, policy_name=policy.name, results=run.results)
         _print_run(console, run)
@@ -164,21 +169,6 @@ def _audit(policy_path, compare_judge, out, compare_out, with_sos, show_policy, 
     for spec, checks in cards:
         console.print(policy_card(checks, policy.name, spec))
     return 0 if all(c.passed for c in cards[0][1]) else 1
-
-
-def sos_ground_truth(spec: str, api_base: str | None, run_dir: Path, *, progress: bool = True) -> dict[str, Any]:
-    """The judge model's own SOS-Bench factor scores on the packaged fixtures (local judges only)."""
-    from judgeaudit.judges import judge_kind
-
-    if judge_kind(spec, api_base) != "local":
-        return {"note": "SOS-Bench ground truth needs the judge's weights; skipped for "
-                        f"{judge_kind(spec, api_base)} judges."}
-    try:
-        from judgeaudit.sos import score_model_on_fixtures  # type: ignore[attr-defined]
-    except ImportError:
-        return {"note": "SOS-Bench scoring (judgeaudit.sos) is not available in this installation; "
-                        "ground-truth section skipped."}
-    return score_model_on_fixtures(spec, out=run_dir / "sos", progress=progress)
 
 
 def _print_sos(console: Console, sos: dict[str, Any]) -> None:
