@@ -28,9 +28,11 @@ def _console(console_cls):
 @click.option("--device", default="auto", show_default=True)
 @click.option("--seed", default=1234, show_default=True, type=int, help="Seed for option shuffles and the bootstrap.")
 @click.option("--n-resamples", default=1000, show_default=True, type=click.IntRange(min=10))
+@click.option("--max-new-tokens", type=click.IntRange(min=1), default=None,
+              help="Cap generation length of generative benchmarks (quick runs; recorded in the run).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def sos(model_spec: str, tasks: str, data_dir: str | None, fixtures: bool, limit: int | None, out: str | None,
-        dtype: str, device: str, seed: int, n_resamples: int, quiet: bool) -> None:
+        dtype: str, device: str, seed: int, n_resamples: int, max_new_tokens: int | None, quiet: bool) -> None:
     """Score a model on the SOS-Bench ground-truth benchmarks."""
     from rich.console import Console
 
@@ -52,7 +54,8 @@ def sos(model_spec: str, tasks: str, data_dir: str | None, fixtures: bool, limit
     lm = load_model(model_spec, dtype=dtype, device=device)
     slug = "".join(c if c.isalnum() or c in "-_." else "_" for c in model_spec)
     out_dir = Path(out) if out else Path("runs") / f"sos-{slug}{'-fixtures' if fixtures else ''}"
-    options = SosOptions(source=source, limit=limit, seed=seed, n_resamples=n_resamples)
+    options = SosOptions(source=source, limit=limit, seed=seed, n_resamples=n_resamples,
+                         max_new_tokens=max_new_tokens)
     try:
         run = run_sos(lm, out_dir, tasks=specs, options=options, report=lambda line: err.print(line, markup=False,
                       highlight=False), progress=not quiet)

@@ -117,7 +117,10 @@ def _load_hub_split(sub: SubtaskSpec, split: str) -> DocSet:
 
 def load_subtask_data(sub: SubtaskSpec, source: DataSource) -> SubtaskData:
     if source.kind == "fixtures":
-        return _load_local(sub, fixtures_dir(), "the built-in fixtures")
+        folder = fixtures_dir()
+        if sub.output_type == "generate_until" and (folder / "generative").is_dir():
+            folder = folder / "generative"  # generative benchmarks keep their fixtures apart
+        return _load_local(sub, folder, "the built-in fixtures")
     if source.kind == "dir":
         folder = Path(source.directory or ".")
         if not folder.is_dir():

@@ -35,6 +35,7 @@ class SosOptions:
     n_resamples: int = 1000
     chunk_docs: int = 32  # documents scored between two appends to the run store
     generation_batch_size: int = 8
+    max_new_tokens: int | None = None  # caps every generative spec's max_new_tokens (quick runs)
 
 
 @dataclass
@@ -134,7 +135,10 @@ class SosRunner:
         return self._scorer
 
     def generate(self, prompts: list[str], gen: dict[str, Any]) -> list[str]:
-        kwargs = {"max_new_tokens": int(gen.get("max_new_tokens", 256)), "stop": list(gen.get("stop") or []),
+        limit = int(gen.get("max_new_tokens", 256))
+        if self.options.max_new_tokens is not None:
+            limit = min(limit, self.options.max_new_tokens)
+        kwargs = {"max_new_tokens": limit, "stop": list(gen.get("stop") or []),
                   "chat": bool(gen.get("chat", False))}
         if self._generator is not None:
             return self._generator(prompts, **kwargs)
@@ -162,7 +166,10 @@ class SosRunner:
                 data.test.docs = data.test.docs[: self.options.limit]
             builder = ContextBuilder(sub, data, seed=self.options.seed)
             items = builder.mc_items() if spec.output_type == "multiple_choice" else builder.prompt_items()
-            plans.append((sub_out, [(doc_key(self.identity, sub, it.index, it.doc), it) for it in items]))
+            identity = self.identity
+            if spec.output_type == "generate_until" and self.options.max_new_tokens is not None:
+                identity = {**identity, "max_new_tokens": str(self.options.max_new_tokens)}  # changes outputs
+            plans.append((sub_out, [(doc_key(identity, sub, it.index, it.doc), it) for it in items]))
         return outcome, plans
 
     # -- scoring --------------------------------------------------------------------
