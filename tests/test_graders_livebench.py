@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from judgeaudit.graders import get_grader
+from judgeaudit.graders import GraderInputError, get_grader
 from judgeaudit.graders.livebench import CATEGORIES, TASKS
 from judgeaudit.graders.livebench.coding import decode_tests, extract_code
 from judgeaudit.graders.livebench.data_analysis import formats_asked, parse_table, tablejoin_score
@@ -211,10 +211,10 @@ def test_extract_code_takes_last_block():
 
 def test_category_graders_refuse_other_categories_and_unknown_tasks():
     doc = items("math")["fx-math-1"]
-    with pytest.raises(ValueError, match="category"):
+    with pytest.raises(GraderInputError, match="category"):
         get_grader("livebench_reasoning").score(doc, "BBBBB")
     assert get_grader("livebench_math").score(doc, "BBBBB")["score"] == 1.0
-    with pytest.raises(ValueError, match="no LiveBench"):
+    with pytest.raises(GraderInputError, match="no LiveBench"):
         grade({**doc, "task": "math_comp", "subtask": "putnam_2024"}, "x")
 
 
@@ -231,3 +231,19 @@ def test_every_fixture_item_is_gradable():
             assert doc["task"] in TASKS
             value = grade(doc, "")
             assert value == 0.0
+
+
+def test_malformed_items_raise_grader_input_errors_naming_the_field():
+    doc = dict(items("data_analysis")["fx-da-2"])
+    with pytest.raises(GraderInputError) as err:
+        grade({**doc, "ground_truth": "not a dict"}, "{}")
+    assert err.value.field == "ground_truth"
+    with pytest.raises(GraderInputError) as err:
+        grade({k: v for k, v in doc.items() if k != "task"}, "{}")
+    assert err.value.field == "task"
+    with pytest.raises(GraderInputError) as err:
+        get_grader("livebench").score({**items("instruction_following")["fx-if-1"], "kwargs": None}, "x")
+    assert err.value.field == "kwargs"
+    with pytest.raises(GraderInputError) as err:
+        get_grader("math_hard").score({"problem": "p"}, "x")
+    assert err.value.field == "solution"

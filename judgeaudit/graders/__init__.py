@@ -14,6 +14,22 @@ import importlib
 from typing import Any, Mapping, Protocol, Sequence, runtime_checkable
 
 
+class GraderInputError(ValueError):
+    """An item a grader cannot grade (a missing field, an unknown task or instruction);
+    `field` names the offending field when there is one."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
+
+
+def require(doc: Mapping[str, Any], field: str) -> Any:
+    """doc[field], or GraderInputError naming the field."""
+    if field not in doc or doc[field] is None:
+        raise GraderInputError(f"missing field '{field}'", field=field)
+    return doc[field]
+
+
 @runtime_checkable
 class Grader(Protocol):
     name: str
@@ -59,4 +75,4 @@ def aggregate(grader: Grader, per_doc: Sequence[Mapping[str, float]]) -> dict[st
     return {k: sum(float(d[k]) for d in per_doc) / len(per_doc) for k in keys if all(k in d for d in per_doc)}
 
 
-__all__ = ["Grader", "GRADERS", "get_grader", "aggregate"]
+__all__ = ["Grader", "GraderInputError", "GRADERS", "get_grader", "aggregate", "require"]

@@ -21,6 +21,7 @@ import langdetect
 from langdetect import DetectorFactory
 from langdetect.lang_detect_exception import LangDetectException
 
+from judgeaudit.graders import GraderInputError, require
 from judgeaudit.graders.text_units import count_sentences, count_words, word_tokens
 
 DetectorFactory.seed = 0  # langdetect samples; a fixed seed makes verdicts repeatable
@@ -31,7 +32,7 @@ RELATIONS = ("less than", "at least")
 CONSTRAINED_RESPONSES = ("My answer is yes.", "My answer is no.", "My answer is maybe.")
 
 
-class InstructionArgsError(ValueError):
+class InstructionArgsError(GraderInputError):
     """An instruction whose keyword arguments are missing or invalid."""
 
 
@@ -314,7 +315,7 @@ class IFEvalGrader:
                "inst_level_loose_acc"]
 
     def score(self, doc: Mapping[str, Any], generation: str) -> dict[str, float]:
-        ids, kwargs = list(doc["instruction_id_list"]), list(doc["kwargs"])
+        ids, kwargs = list(require(doc, "instruction_id_list")), list(require(doc, "kwargs"))
         strict = follows(ids, kwargs, generation)
         loose = follows(ids, kwargs, generation, loose=True)
         n = len(ids)

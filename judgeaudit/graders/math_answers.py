@@ -147,7 +147,9 @@ class MathHardGrader:
     metrics = ["exact_match"]
 
     def score(self, doc: Mapping[str, Any], generation: str) -> dict[str, float]:
-        solution = str(doc["solution"])
+        from judgeaudit.graders import require
+
+        solution = str(require(doc, "solution"))
         gold = doc.get("answer") or boxed_answer(solution) or INVALID
         em = math_verify_equal(solution, generation)
         try:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Mapping, Sequence
 
+from judgeaudit.graders import GraderInputError, require
 from judgeaudit.graders.livebench.answers import drop_reasoning
 
 CATEGORIES = ("coding", "data_analysis", "instruction_following", "language", "math", "reasoning")
@@ -25,7 +26,7 @@ def instruction_following_score(doc: Mapping[str, Any], answer: str) -> float:
     """Strict IFEval checks; the mean of "all instructions followed" and the fraction followed."""
     from judgeaudit.graders.ifeval import follows
 
-    verdicts = follows(list(doc["instruction_id_list"]), list(doc["kwargs"]), answer.strip())
+    verdicts = follows(list(require(doc, "instruction_id_list")), list(require(doc, "kwargs")), answer.strip())
     if not verdicts:
         return 0.0
     return (float(all(verdicts)) + sum(verdicts) / len(verdicts)) / 2
@@ -49,7 +50,8 @@ def _scorer(category: str) -> Callable[[dict, str], float]:
     if category == "reasoning":
         from judgeaudit.graders.livebench.reasoning import reasoning_score
         return reasoning_score
-    raise ValueError(f"unknown LiveBench category {category!r}; known: {', '.join(CATEGORIES)}")
+    raise GraderInputError(f"unknown LiveBench category {category!r}; known: {', '.join(CATEGORIES)}",
+                           field="category")
 
 
 class LiveBenchGrader:
@@ -62,10 +64,15 @@ class LiveBenchGrader:
             self.name = f"livebench_{self.categories[0]}"
 
     def score(self, doc: Mapping[str, Any], generation: str) -> dict[str, float]:
-        category = str(doc.get("category", ""))
+        category = str(require(doc, "category"))
         if category not in self.categories:
-            raise ValueError(f"LiveBench item of category {category!r} given to the {self.name} grader")
-        value = float(_scorer(category)(dict(doc), drop_reasoning(generation)))
+            raise GraderInputError(f"LiveBench item of category {category!r} given to the {self.name} grader",
+                                   field="category")
+        require(doc, "task")
+        try:
+            value = float(_scorer(category)(dict(doc), drop_reasoning(generation)))
+        except KeyError as exc:  # a field the task's rule needs
+            raise GraderInputError(f"missing field '{exc.args[0]}'", field=str(exc.args[0])) from None
         task = str(doc.get("task", ""))
         return {"score": value, "task_index": float(TASKS.index(task)) if task in TASKS else -1.0}
 

@@ -9,6 +9,7 @@ import pickle
 import zlib
 from typing import Any
 
+from judgeaudit.graders import GraderInputError
 from judgeaudit.graders.code_tests import CodeTest, CodeTestReport, run_code_tests
 
 
@@ -73,5 +74,5 @@ def coding_report(doc: dict, answer: str, *, per_test_timeout_s: float = 6.0) ->
 def coding_score(doc: dict, answer: str) -> float:
     task = str(doc.get("task", ""))
     if task not in ("LCB_generation", "coding_completion"):
-        raise ValueError(f"no LiveBench coding grading rule for task {task!r}")
+        raise GraderInputError(f"no LiveBench coding grading rule for task {task!r}", field="task")
     return float(coding_report(doc, answer).passed)

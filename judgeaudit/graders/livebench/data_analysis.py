@@ -11,6 +11,7 @@ import re
 from html.parser import HTMLParser
 from typing import Any
 
+from judgeaudit.graders import GraderInputError
 from judgeaudit.graders.livebench.answers import boxed_plain, last_boxed, solution_tags
 from judgeaudit.graders.math_answers import unbox
 
@@ -49,7 +50,12 @@ def _python_dict(answer: str) -> dict:
 
 def tablejoin_score(ground_truth: Any, answer: str) -> float:
     """Join mapping {column of A: column of B}: F1 of the predicted pairs, to two decimals."""
-    truth = ground_truth if isinstance(ground_truth, dict) else ast.literal_eval(str(ground_truth))
+    try:
+        truth = ground_truth if isinstance(ground_truth, dict) else ast.literal_eval(str(ground_truth))
+    except (ValueError, SyntaxError):
+        truth = None
+    if not isinstance(truth, dict):
+        raise GraderInputError("ground truth is not a Python dict literal", field="ground_truth")
     predicted = _python_dict(answer)
     if not predicted:
         return 0.0
@@ -184,7 +190,7 @@ def formats_asked(question: str) -> tuple[str, str]:
     dst = re.findall(r"Target Format:\s*(\w+)", question)
     if src and dst:
         return src[-1].lower(), dst[-1].lower()
-    raise ValueError("the question does not name the source and target table formats")
+    raise GraderInputError("the question does not name the source and target table formats", field="turns")
 
 
 def _table_text(answer: str, fmt: str) -> str:
@@ -202,7 +208,10 @@ def _table_text(answer: str, fmt: str) -> str:
 
 def tablereformat_score(question: str, ground_truth: str, answer: str) -> float:
     _, target = formats_asked(question)
-    want = parse_table(target, ground_truth)
+    try:
+        want = parse_table(target, ground_truth)
+    except (ValueError, TypeError, csv.Error) as exc:
+        raise GraderInputError(f"ground truth is not a {target} table ({exc})", field="ground_truth") from None
     text = _table_text(answer, target)
     try:
         if same_table(parse_table(target, text), want):
@@ -235,4 +244,4 @@ def data_analysis_score(doc: dict, answer: str) -> float:
         return tablejoin_score(truth, answer)
     if task == "tablereformat":
         return tablereformat_score(doc["turns"][0], str(truth), answer)
-    raise ValueError(f"no LiveBench data_analysis grading rule for task {task!r}")
+    raise GraderInputError(f"no LiveBench data_analysis grading rule for task {task!r}", field="task")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import re
 
+from judgeaudit.graders import GraderInputError
 from judgeaudit.graders.livebench.answers import boxed_plain, levenshtein, solution_tags
 
 
@@ -79,4 +80,4 @@ def language_score(doc: dict, answer: str) -> float:
         return plot_unscrambling_score(truth, answer)
     if task == "typos":
         return typos_score(truth, answer)
-    raise ValueError(f"no LiveBench language grading rule for task {task!r}")
+    raise GraderInputError(f"no LiveBench language grading rule for task {task!r}", field="task")

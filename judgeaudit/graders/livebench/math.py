@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+from judgeaudit.graders import GraderInputError
 from judgeaudit.graders.livebench.answers import boxed_plain, levenshtein, solution_tags
 from judgeaudit.graders.math_answers import last_boxed, unbox
 
@@ -19,7 +20,7 @@ def multiple_choice_score(ground_truth: str, answer: str, question: str) -> floa
     """AMC/SMC: the prompt asks for the letter five times (e.g. CCCCC)."""
     gt = ground_truth.strip()
     if len(gt) != 1 or gt not in "ABCDE":
-        raise ValueError(f"a competition answer must be one letter A-E, got {ground_truth!r}")
+        raise GraderInputError(f"a competition answer must be one letter A-E, got {ground_truth!r}", field="ground_truth")
     tags = solution_tags(answer)
     if tags and len(set(tags[-1].strip())) == 1 and tags[-1].strip()[:1].lower() == gt.lower():
         return 1.0
@@ -146,4 +147,4 @@ def math_score(doc: dict, answer: str) -> float:
         return integer_answer_score(truth, answer)
     if parts[0] in ("imo", "usamo") or task == "olympiad":
         return proof_gap_score(truth, answer)
-    raise ValueError(f"no LiveBench math grading rule for task {task!r} / subtask {kind!r}")
+    raise GraderInputError(f"no LiveBench math grading rule for task {task!r} / subtask {kind!r}", field="task")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import re
 
+from judgeaudit.graders import GraderInputError
 from judgeaudit.graders.livebench.answers import bold_spans, boxed_plain, solution_tags
 
 _TRUTH_WORDS = ("yes", "no", "unknown")
@@ -121,4 +122,4 @@ def reasoning_score(doc: dict, answer: str) -> float:
         return zebra_score(truth, answer, str(doc.get("livebench_release_date") or "9999"))
     if task == "spatial":
         return spatial_score(truth, answer)
-    raise ValueError(f"no LiveBench reasoning grading rule for task {task!r}")
+    raise GraderInputError(f"no LiveBench reasoning grading rule for task {task!r}", field="task")
