@@ -266,3 +266,10 @@ def test_factorwise_and_single_templates_through_the_api(tmp_path, api_key):
         assert srv.requests == 2 * len(pairs)
         for r in recs:
             assert r["parsed"] and r["score_perturbed"] > 0.5  # the padded answer is longer, so graded higher
+
+
+def test_openai_key_is_not_forwarded_to_other_servers(tmp_path, monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-openai-" + secrets.token_hex(8))
+    with FaultServer(required_key="unused") as srv:  # 401 for any other key
+        judge = make_judge("llama3", api_base=srv.base_url, cache_dir=tmp_path)
+        assert judge.judge_batch([JudgeRequest("q", "a", "b")])[0].parsed

@@ -76,9 +76,9 @@ class APIJudge:
     """A chat model judging through an OpenAI-compatible API.
 
     ``model`` is the model name sent to the endpoint; ``api_base`` None means OpenAI.
-    The key comes from ``$api_key_env`` (default OPENAI_API_KEY); a custom endpoint
-    without an explicit key variable and without OPENAI_API_KEY gets a placeholder key,
-    as local servers (vLLM, llama.cpp, Ollama) ignore it.
+    The key comes from ``$api_key_env`` (default OPENAI_API_KEY). A non-OpenAI endpoint
+    without an explicit key variable gets a placeholder key, so the OpenAI key is never
+    sent to another host; local servers (vLLM, llama.cpp, Ollama) accept any key.
     """
 
     def __init__(self, model: str, *, template: str | Template = "pairwise", api_base: str | None = None,
@@ -119,16 +119,24 @@ class APIJudge:
         return f"APIJudge(model={self.model!r}, endpoint={self.endpoint!r}, template={self.template.name!r})"
 
     def _read_key(self, required: bool) -> str | None:
+        if self.api_base and self.key_env == DEFAULT_KEY_ENV and not self._is_openai_host():
+            # Another server without --api-key-env: never forward the OpenAI key to it.
+            # Local servers (vLLM, llama.cpp, Ollama) accept any key.
+            return "unused"
         key = os.environ.get(self.key_env, "").strip()
         if key:
             return key
-        if self.api_base and self.key_env == DEFAULT_KEY_ENV:
-            return "unused"  # a local server that ignores keys
         if required:
             where = "the OpenAI API" if not self.api_base else self.endpoint
             raise MissingAPIKey(f"judge {self.model!r} calls {where}: set the environment variable {self.key_env} "
                                 f"to your API key (export {self.key_env}=...), or choose another variable with --api-key-env")
         return None
+
+    def _is_openai_host(self) -> bool:
+        from urllib.parse import urlsplit
+
+        host = urlsplit(self.api_base or "").hostname or ""
+        return host == "api.openai.com" or host.endswith(".openai.com")
 
     def _redact(self, text: str) -> str:
         key = self.__key
