@@ -71,15 +71,18 @@ def lm_head_logprobs_torch(
     b32 = bias.float() if bias is not None else None
     for start in range(0, n, chunk_rows):
         stop = min(start + chunk_rows, n)
+        # One [chunk, V] buffer, updated in place: fewer passes over it and no temporaries.
         logits = hidden[start:stop].float() @ w32.T
         if b32 is not None:
             logits += b32
         if softcap is not None:
-            logits = torch.tanh(logits / softcap) * softcap
+            logits.div_(softcap).tanh_().mul_(softcap)
         t = targets[start:stop].long()
         target_logit = logits.gather(1, t[:, None]).squeeze(1)
-        logprob[start:stop] = target_logit - torch.logsumexp(logits, dim=1)
-        greedy[start:stop] = logits.argmax(dim=1) == t  # torch.argmax returns the first maximum
+        top, top_index = logits.max(dim=1)  # on ties torch.max returns the first maximal index
+        total = logits.sub_(top[:, None]).exp_().sum(dim=1)
+        logprob[start:stop] = target_logit - top - total.log()
+        greedy[start:stop] = top_index == t
         del logits
     return logprob, greedy
 

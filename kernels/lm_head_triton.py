@@ -291,7 +291,8 @@ def lm_head_logprobs_triton(
         split_min, split_programs = MIN_SPLITS, PROGRAMS_PER_SM * _sm_count(device)
     else:
         split_min, split_programs = splits, 0
-    capacity = max(split_min, split_programs)
+    # Room for the most slices any candidate config would use (configs differ in block sizes).
+    capacity = max(num_splits(n, v, c.kwargs["BLOCK_N"], c.kwargs["BLOCK_V"], split_min, split_programs) for c in CONFIGS)
     part_max = torch.empty((capacity, n), dtype=torch.float32, device=device)
     part_sum = torch.empty_like(part_max)
     part_target = torch.empty_like(part_max)
