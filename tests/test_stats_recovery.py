@@ -77,6 +77,6 @@ def test_position_judge_consistency_matches_its_bias(pairs, tmp_path_factory, p_
     assert lo <= implied <= hi, (implied, lo, hi, res["indices"]["position_consistency"])
     assert abs(res["indices"]["position_consistency"] - implied) < 0.05
     assert all(p["position_consistency"] == 0 for p in _probes(res, "control"))
-    # a pure position bias is cancelled by judging both orders
+    # a pure position bias is cancelled by judging both orders: no probe shows an effect
     for p in res["probes"]:
-        assert abs(p["delta"]) < 0.2, p
+        assert p["p_holm"] is None or p["p_holm"] > 0.05, p
