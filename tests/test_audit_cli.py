@@ -105,6 +105,11 @@ def test_audit_exit_codes(tmp_path):
     assert not (tmp_path / "d").exists()  # a bad policy is caught before any judging
 
 
+def test_show_policy_needs_no_judge():
+    res = _invoke("audit", "--show-policy")
+    assert res.exit_code == 0 and "max_style_over_substance_rate = 0.2" in res.output
+
+
 def test_report_rerenders_and_recomputes(runs):
     run_dir, _ = runs["longer"]
     (run_dir / "report.html").unlink()

@@ -102,6 +102,14 @@ def probe(out: str | None, dry_run: bool, no_progress: bool, **kw: Any) -> None:
     _print_run(console, run)
 
 
+def _show_policy(ctx: click.Context, value: bool) -> None:
+    if value and not ctx.resilient_parsing:
+        from judgeaudit.stats.policy import default_policy_text
+
+        click.echo(default_policy_text(), nl=False)
+        ctx.exit(0)
+
+
 class _AuditError(click.ClickException):
     """`audit` exits 0 pass, 1 fail, 2 error: an error must not look like a failed policy."""
 
@@ -122,14 +130,15 @@ class _AuditError(click.ClickException):
 @click.option("--sos-data", type=click.Path(exists=True, file_okay=False), default=None,
               help="SOS-Bench data directory (default: the packaged fixtures).")
 @click.option("--sos-tasks", default="all", show_default=True, help="SOS-Bench benchmarks to score.")
-@click.option("--show-policy", is_flag=True, help="Print the default policy and exit.")
+@click.option("--show-policy", is_flag=True, is_eager=True, expose_value=False,
+              callback=lambda ctx, _param, value: _show_policy(ctx, value), help="Print the default policy and exit.")
 def audit(policy_path: str | None, compare_judge: str | None, out: str | None, compare_out: str | None,
-          with_sos: bool, sos_data: str | None, sos_tasks: str, show_policy: bool, no_progress: bool,
+          with_sos: bool, sos_data: str | None, sos_tasks: str, no_progress: bool,
           **kw: Any) -> None:
     """Probe a judge, apply a policy, print a pass/fail report card (exit 0 pass, 1 fail, 2 error)."""
     try:
         sos = {"data_dir": sos_data, "tasks": sos_tasks} if with_sos else None
-        code = _audit(policy_path, compare_judge, out, compare_out, sos, show_policy, no_progress, kw)
+        code = _audit(policy_path, compare_judge, out, compare_out, sos, no_progress, kw)
     except click.exceptions.Exit:
         raise
     except click.ClickException as exc:
@@ -141,15 +150,12 @@ def audit(policy_path: str | None, compare_judge: str | None, out: str | None, c
     sys.exit(code)
 
 
-def _audit(policy_path, compare_judge, out, compare_out, sos, show_policy, no_progress, kw) -> int:
+def _audit(policy_path, compare_judge, out, compare_out, sos, no_progress, kw) -> int:
     from judgeaudit.audit import rerender, run_probe, sos_ground_truth
     from judgeaudit.reports.terminal import compare_table, policy_card
-    from judgeaudit.stats.policy import default_policy_text, evaluate, load_policy
+    from judgeaudit.stats.policy import evaluate, load_policy
 
     console = _console()
-    if show_policy:
-        console.print(default_policy_text(), markup=False)
-        return 0
     policy = load_policy(policy_path)  # before any judging: a bad policy costs nothing
     judges = [(kw.pop("judge"), out)] + ([(compare_judge, compare_out)] if compare_judge else [])
     runs, cards = [], []
