@@ -62,8 +62,9 @@ if INTERPRETED:
 else:
     # Hopper (H100/H200): wgmma wants BLOCK_N >= 64 and 4/8 warps; a 128 x 128 fp32 tile is
     # 64 registers per thread with 8 warps, leaving room for the logsumexp epilogue. The
-    # BLOCK_N = 16/32 configs serve small N (decode-like scoring), where the kernel is bound
-    # by reading W and a taller row block would only be padding.
+    # BLOCK_N = 16/32 configs serve small N (the scoring engine's usual case), where the kernel
+    # is bound by reading W and a taller row block would only be padding. The last two are
+    # small enough for any GPU's shared memory and for fp32 inputs.
     CONFIGS = [
         _config(16, 128, 128, 4, 4),
         _config(16, 256, 64, 4, 4),
@@ -74,18 +75,49 @@ else:
         _config(128, 128, 64, 8, 3),
         _config(128, 256, 64, 8, 3),
         _config(128, 128, 128, 8, 3),
+        _config(16, 128, 64, 4, 3),
+        _config(64, 64, 32, 4, 2),
     ]
 
 
+def _shared_memory_budget(device: torch.device) -> int:
+    """Bytes of shared memory a config's pipeline buffers may take (with margin for scratch)."""
+    if device.type != "cuda":
+        return 1 << 30
+    major, minor = torch.cuda.get_device_capability(device)
+    if major >= 9:
+        return 200 * 1024  # Hopper: 227 KiB per block
+    if (major, minor) in ((8, 0), (8, 7)):
+        return 140 * 1024  # A100 / Orin: 163 KiB
+    return 80 * 1024  # other Ampere / Ada: 99 KiB
+
+
 def _prune_configs(configs, named_args, **kwargs):
-    """Drop row blocks far taller than N: they only multiply padding rows."""
+    """Drop configs whose row block is far taller than N (pure padding) or whose pipeline
+    buffers (stages x (h tile + W tile)) cannot fit in shared memory for this dtype."""
     n = named_args["N"]
+    weight = named_args["w_ptr"]
     limit = max(16, triton.next_power_of_2(n))
-    kept = [c for c in configs if c.kwargs["BLOCK_N"] <= limit]
-    return kept or configs[:1]
+    budget = _shared_memory_budget(weight.device)
+    itemsize = weight.element_size()
+
+    def fits(c):
+        kw = c.kwargs
+        tile_bytes = (kw["BLOCK_N"] * kw["BLOCK_D"] + kw["BLOCK_D"] * kw["BLOCK_V"]) * itemsize
+        return max(c.num_stages, 1) * tile_bytes <= budget
+
+    kept = [c for c in configs if c.kwargs["BLOCK_N"] <= limit and fits(c)]
+    if not kept:
+        kept = [c for c in configs if fits(c)] or configs[-1:]
+    return kept
 
 
-@triton.autotune(configs=CONFIGS, key=["D", "V", "N_BUCKET"], prune_configs_by={"early_config_prune": _prune_configs})
+@triton.autotune(
+    configs=CONFIGS,
+    key=["D", "V", "N_BUCKET"],
+    prune_configs_by={"early_config_prune": _prune_configs},
+    cache_results=True,  # keep the tuning on disk: a new process does not re-benchmark
+)
 @triton.jit
 def _lm_head_partials_kernel(
     h_ptr,
@@ -351,3 +383,83 @@ def lm_head_logprobs_triton(
         BLOCK=block,
     )
     return logprob, greedy.view(torch.bool)
+
+
+def lowering_report(
+    dtype: str = "bf16",
+    config: tuple[int, int, int, int, int] = (128, 128, 64, 8, 3),
+    arch: int = 90,
+    with_bias_and_softcap: bool = True,
+) -> dict:
+    """Compile both kernels for an NVIDIA architecture without a GPU and describe the result.
+
+    ``config`` is (BLOCK_N, BLOCK_V, BLOCK_D, num_warps, num_stages). The partials kernel is
+    specialized as it is for real inputs (unit inner strides; pointers, d, V and row strides
+    multiples of 16). Returns the shared memory in bytes, whether the d loop uses Hopper
+    tensor cores (wgmma) and asynchronous, software-pipelined loads, and the kernels' PTX size.
+    Needs the real compiler, so it refuses to run under TRITON_INTERPRET=1.
+    """
+    if INTERPRETED:
+        raise RuntimeError("lowering_report compiles for a GPU; run it without TRITON_INTERPRET=1")
+    from triton.backends.compiler import GPUTarget
+    from triton.compiler import ASTSource
+
+    block_n, block_v, block_d, warps, stages = config
+    pointers = ["h_ptr", "w_ptr", "b_ptr", "t_ptr", "max_ptr", "sum_ptr", "target_ptr", "argmax_ptr"]
+    types = {
+        **dict.fromkeys(["h_ptr", "w_ptr", "b_ptr"], f"*{dtype}"),
+        **dict.fromkeys(["max_ptr", "sum_ptr", "target_ptr"], "*fp32"),
+        "t_ptr": "*i64",
+        "argmax_ptr": "*i32",
+        "softcap": "fp32",
+    }
+    constexprs = {
+        "stride_hd": 1,
+        "stride_wd": 1,
+        "HAS_BIAS": with_bias_and_softcap,
+        "HAS_SOFTCAP": with_bias_and_softcap,
+        "DOT_PRECISION": "ieee" if dtype == "fp32" else "tf32",
+        "UPCAST": False,
+        "GROUP": GROUP_N,
+        "BLOCK_N": block_n,
+        "BLOCK_V": block_v,
+        "BLOCK_D": block_d,
+    }
+    target = GPUTarget("cuda", arch, 32)
+
+    def build(fn, types, constexprs, divisible, options):
+        names = list(fn.arg_names)
+        signature = {name: "constexpr" if name in constexprs else types.get(name, "i32") for name in names}
+        attrs = {(names.index(name),): [["tt.divisibility", 16]] for name in divisible}
+        return triton.compile(ASTSource(fn, signature, constexprs, attrs), target=target, options=options)
+
+    partials = build(
+        _lm_head_partials_kernel.fn,
+        types,
+        constexprs,
+        pointers + ["D", "V", "stride_hn", "stride_wv"],
+        {"num_warps": warps, "num_stages": stages},
+    )
+    combine = build(
+        _lm_head_combine_kernel,
+        {
+            **dict.fromkeys(["max_ptr", "sum_ptr", "target_ptr", "logprob_ptr"], "*fp32"),
+            "argmax_ptr": "*i32",
+            "t_ptr": "*i64",
+            "greedy_ptr": "*u8",
+        },
+        {"SPLITS_P2": 8, "BLOCK": 128},
+        [],
+        {"num_warps": 4},
+    )
+    ttgir = partials.asm["ttgir"]
+    return {
+        "arch": arch,
+        "dtype": dtype,
+        "config": list(config),
+        "shared_bytes": partials.metadata.shared,
+        "wgmma": "warp_group_dot" in ttgir,
+        "pipelined_loads": "async_copy_global_to_local" in ttgir,
+        "partials_ptx_chars": len(partials.asm["ptx"]),
+        "combine_ptx_chars": len(combine.asm["ptx"]),
+    }
