@@ -22,9 +22,9 @@ Why split the vocabulary across programs (split-V) instead of one program per ro
 The second pass reads only 4 x splits x N numbers, negligible next to the matmul.
 
 Ties in the argmax: the lowest vocabulary index wins (as ``torch.argmax``): within a tile as
-the smallest column equal to the tile maximum, across tiles because a later tile replaces the running
-argmax only when strictly greater, and across slices because the combine pass takes the first
-slice that holds the maximum.
+the smallest column equal to the tile maximum, across tiles because a later tile replaces
+the running argmax only when strictly greater, and across slices because the combine pass
+takes the first slice that holds the maximum.
 """
 
 from __future__ import annotations
