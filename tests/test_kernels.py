@@ -231,6 +231,27 @@ def test_tied_embeddings_and_strided_inputs():
         assert_matches(got, (want_logprob, want_greedy), logits, torch.float32)
 
 
+def test_launcher_allocates_no_n_by_v_buffer(monkeypatch):
+    # Every tensor the launcher creates is O(N x slices), never [N, V].
+    sizes = []
+    for name in ("empty", "empty_like", "zeros", "full"):
+        original = getattr(torch, name)
+
+        def recording(*args, _original=original, **kwargs):
+            out = _original(*args, **kwargs)
+            sizes.append(out.numel())
+            return out
+
+        monkeypatch.setattr(lm_head_triton.torch, name, recording)
+    n, v = 64, 1024
+    hidden, weight, targets, _ = random_case(n, 16, v, torch.float32, seed=6)
+    got = lm_head_logprobs_triton(hidden, weight, targets)
+    monkeypatch.undo()
+    assert sizes and max(sizes) <= lm_head_triton.MIN_SPLITS * n < n * v
+    want_logprob, want_greedy, logits = plain_logprobs(hidden, weight, targets)
+    assert_matches(got, (want_logprob, want_greedy), logits, torch.float32)
+
+
 def test_empty_batch():
     weight = torch.randn(10, 4)
     for impl in ("torch", "triton"):
