@@ -44,8 +44,10 @@ def check_lm_head_inputs(
         raise ValueError(f"bias must be [V={weight.shape[0]}]; got {tuple(bias.shape)}")
     if softcap is not None and not softcap > 0:
         raise ValueError(f"softcap must be a positive number; got {softcap!r}")
-    if targets.numel() and (int(targets.min()) < 0 or int(targets.max()) >= weight.shape[0]):
-        raise ValueError(f"targets must lie in [0, V={weight.shape[0]}); got [{int(targets.min())}, {int(targets.max())}]")
+    if targets.numel():
+        low, high = (int(x) for x in torch.aminmax(targets))  # one reduction, one device sync
+        if low < 0 or high >= weight.shape[0]:
+            raise ValueError(f"targets must lie in [0, V={weight.shape[0]}); got values in [{low}, {high}]")
 
 
 def lm_head_logprobs_torch(
