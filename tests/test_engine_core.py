@@ -5,7 +5,7 @@ import torch
 
 from judgeaudit.engine.bench import make_workload, run_naive
 from judgeaudit.engine.loglikelihood import LoglikelihoodEngine
-from judgeaudit.engine.packing import PackedRow, Branch, batch_rows, pack_rows
+from judgeaudit.engine.packing import batch_rows, build_clusters
 from judgeaudit.engine.requests import EncodedRequest
 
 REQUESTS = [
@@ -39,6 +39,16 @@ def test_prefix_sharing_equals_scoring_alone(smollm2, alone):
     assert shared[0].logprob > shared[2].logprob - 50  # finite, sensible magnitudes
 
 
+def test_cached_shared_instructions_give_the_same_scores(smollm2):
+    head = ("You are a careful grader. Read the question and the answer, then say whether the answer is right. "
+            "Be strict about facts and ignore the tone of the answer entirely. ")
+    reqs = [(head + f"Question: {q}\nAnswer: {a}\nVerdict:", c)
+            for q, a in [("2+2?", "4"), ("2+2?", "5"), ("Capital of Peru?", "Lima")] for c in (" right", " wrong")]
+    engine = LoglikelihoodEngine(smollm2, progress=False, min_shared=16)
+    assert any(c.prefix for c in build_clusters(engine.encode(reqs), range(len(reqs)), 1024, min_shared=16))
+    _same(engine.loglikelihood(reqs), LoglikelihoodEngine(smollm2, progress=False, share_prefix=False).loglikelihood(reqs))
+
+
 def test_tiny_budgets_split_rows_and_batches_without_changing_scores(smollm2, alone):
     engine = LoglikelihoodEngine(smollm2, progress=False, max_batch_tokens=24)
     _same(engine.loglikelihood(REQUESTS), alone)
@@ -55,11 +65,18 @@ def test_out_of_memory_backs_off_and_finishes(smollm2, alone, monkeypatch):
     real = engine._score_batch
     calls = {"oom": 0}
 
-    def flaky(batch):
-        if len(batch) * max(r.length for r in batch) > 40:
+    # Fail any batch bigger than the longest single request: the first, packed batch
+    # must fail, and the engine has to split down to rows that fit.
+    encoded = engine.encode(REQUESTS)
+    limit = max(len(e.prefix) + len(e.continuation) - 1 for e in encoded)
+    packed = max(r.length for c in build_clusters(encoded, range(len(encoded)), 4096) for r in c.rows)
+    assert packed > limit
+
+    def flaky(batch, cache=None):
+        if len(batch) * max(r.length for r in batch) > limit:
             calls["oom"] += 1
             raise RuntimeError("CUDA out of memory. Tried to allocate 2.00 GiB")
-        return real(batch)
+        return real(batch, cache)
 
     monkeypatch.setattr(engine, "_score_batch", flaky)
     _same(engine.loglikelihood(REQUESTS), alone)
@@ -68,7 +85,7 @@ def test_out_of_memory_backs_off_and_finishes(smollm2, alone, monkeypatch):
 
 def test_other_errors_are_not_swallowed(smollm2, monkeypatch):
     engine = LoglikelihoodEngine(smollm2, progress=False)
-    monkeypatch.setattr(engine, "_score_batch", lambda batch: (_ for _ in ()).throw(ValueError("boom")))
+    monkeypatch.setattr(engine, "_score_batch", lambda batch, cache=None: (_ for _ in ()).throw(ValueError("boom")))
     with pytest.raises(ValueError, match="boom"):
         engine.loglikelihood(REQUESTS[:2])
 
@@ -81,37 +98,53 @@ def test_workload_contexts_are_about_300_tokens(smollm2):
 
 
 # -- packing, without a model ---------------------------------------------------------
-def test_packed_row_predictions_point_at_the_right_positions():
+def test_trie_row_shares_prefixes_and_points_predictions_at_the_right_nodes():
     enc = [EncodedRequest((1, 2, 3), (10, 11)), EncodedRequest((1, 2, 3), (20,)), EncodedRequest((1, 2, 3), (30, 31, 32))]
-    (row,) = pack_rows(enc, range(3), max_row_tokens=100)
-    assert row.tokens() == [1, 2, 3, 10, 30, 31]
-    positions, segments = row.layout()
-    assert positions == [0, 1, 2, 3, 3, 4] and segments == [0, 0, 0, 1, 3, 3]
-    assert list(row.predictions()) == [(2, 10, 0), (3, 11, 0), (2, 20, 1), (2, 30, 2), (4, 31, 2), (5, 32, 2)]
+    (cluster,) = build_clusters(enc, range(3), max_row_tokens=100, min_shared=100)
+    (row,) = cluster.rows
+    assert cluster.prefix == ()
+    # Sorted inputs: (1,2,3) for request 1, (1,2,3,10), (1,2,3,30,31): preorder trie.
+    assert row.tokens == [1, 2, 3, 10, 30, 31] and row.depths == [0, 1, 2, 3, 3, 4]
+    assert row.subtree_sizes() == [6, 5, 4, 1, 2, 1]
+    assert sorted(row.predictions) == sorted([(2, 10, 0), (3, 11, 0), (2, 20, 1), (2, 30, 2), (4, 31, 2), (5, 32, 2)])
+
+
+def test_long_shared_beginnings_become_a_cached_cluster_prefix():
+    head = tuple(range(100, 140))
+    enc = [EncodedRequest(head + (1, 2), (7, 8)), EncodedRequest(head + (1, 3), (9,)), EncodedRequest((5, 6), (4,))]
+    clusters = build_clusters(enc, range(3), max_row_tokens=100, min_shared=32)
+    cached = [c for c in clusters if c.prefix]
+    assert len(cached) == 1 and cached[0].prefix == head + (1,)
+    (row,) = cached[0].rows
+    assert row.offset == 41 and row.tokens == [2, 7, 3]
+    assert sorted(i for c in clusters for r in c.rows for i in r.requests) == [0, 1, 2]
 
 
 def test_rows_respect_budget_and_batches_go_longest_first():
-    enc = [EncodedRequest((1,) * 10, (5,) * 6) for _ in range(5)] + [EncodedRequest((2,) * 30, (7, 8))]
-    rows = pack_rows(enc, range(6), max_row_tokens=22)
-    assert sorted(len(r.branches) for r in rows) == [1, 1, 2, 2]
-    assert all(r.length <= 22 for r in rows if len(r.branches) > 1)  # a lone branch may exceed it
-    batches = batch_rows(rows, max_batch_tokens=40)
+    enc = [EncodedRequest((1,) * 10 + (k,), (5,) * 6) for k in range(5)] + [EncodedRequest((2,) * 30, (7, 8))]
+    (cluster,) = build_clusters(enc, range(6), max_row_tokens=24, min_shared=100)
+    assert all(r.length <= 24 for r in cluster.rows if len(r.requests) > 1)  # a lone request may exceed it
+    assert sum(len(r.requests) for r in cluster.rows) == 6 and len(cluster.rows) > 2
+    batches = batch_rows(cluster.rows, max_batch_tokens=40)
     flat = [r.length for b in batches for r in b]
     assert flat == sorted(flat, reverse=True)
     assert all(len(b) * b[0].length <= 40 or len(b) == 1 for b in batches)
-    assert sorted(br.request for b in batches for r in b for br in r.branches) == list(range(6))
+    assert sorted(i for b in batches for r in b for i in r.requests) == list(range(6))
 
 
 def test_tree_mask_blocks_other_branches(smollm2):
     engine = LoglikelihoodEngine(smollm2, progress=False)
-    row = PackedRow((1, 2), [Branch(0, (3, 4)), Branch(1, (5, 6))])
-    seg = torch.tensor([row.layout()[1] + [-1]])
-    allowed = engine._tree_mask(seg)[0, 0] == 0
+    # prefix 1,2 then branches (3,4) and (5,6); the last column is padding.
+    sizes = torch.tensor([[6, 5, 2, 1, 2, 1, 1][:6]])
+    allowed = engine._tree_mask(sizes)[0, 0] == 0
     expect = torch.tensor([
-        [1, 0, 0, 0, 0],
-        [1, 1, 0, 0, 0],
-        [1, 1, 1, 0, 0],  # branch 1 sees the prefix and itself
-        [1, 1, 0, 1, 0],  # branch 2 does not see branch 1
-        [1, 1, 0, 0, 1],  # padding sees the prefix (no all-masked row)
+        [1, 0, 0, 0, 0, 0],
+        [1, 1, 0, 0, 0, 0],
+        [1, 1, 1, 0, 0, 0],  # branch 1 sees the prefix and itself
+        [1, 1, 1, 1, 0, 0],
+        [1, 1, 0, 0, 1, 0],  # branch 2 does not see branch 1
+        [1, 1, 0, 0, 1, 1],
     ], dtype=torch.bool)
     assert torch.equal(allowed, expect)
+    with_cache = engine._tree_mask(sizes, offset=3)[0, 0] == 0
+    assert with_cache.shape == (6, 9) and bool(with_cache[:, :3].all()) and torch.equal(with_cache[:, 3:], expect)

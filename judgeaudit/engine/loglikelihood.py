@@ -1,7 +1,10 @@
 """Batched log-likelihood scoring of (context, continuation) requests.
 
 What makes it fast, compared with scoring each request as its own full sequence:
-- the choices of one question share their context, which runs once (packing.py);
+- requests that begin alike share that work (packing.py): a long common beginning
+  (instructions, few-shot examples) runs once into a KV cache reused by every row of
+  its cluster, and the rest is packed as token tries under a tree-shaped mask, so the
+  context of a question's choices runs once;
 - the LM head runs only at continuation positions, through the fused op in
   ``judgeaudit.kernels`` that never builds [tokens, vocab] logits;
 - rows are batched by a token budget, longest first; an out-of-memory error halves
@@ -10,16 +13,19 @@ What makes it fast, compared with scoring each request as its own full sequence:
 
 from __future__ import annotations
 
+import inspect
 from typing import Any, Sequence
 
 import torch
 
-from judgeaudit.engine.packing import PackedRow, batch_rows, pack_rows
+from judgeaudit.engine.packing import TrieRow, batch_rows, build_clusters
 from judgeaudit.engine.progress import progress_bar
 from judgeaudit.engine.requests import EncodedRequest, LoglikelihoodResult, encode_requests
 from judgeaudit.kernels import lm_head_logprobs
 
 DEFAULT_BATCH_TOKENS = {"cpu": 4096, "cuda": 65536}
+# Rows longer than this cost more in (dense, masked) attention than sharing saves.
+DEFAULT_ROW_TOKENS = {"cpu": 1024, "cuda": 4096}
 MIN_BATCH_TOKENS = 8
 
 
@@ -34,7 +40,8 @@ class LoglikelihoodEngine:
     """Scores requests with one loaded causal LM (see ``judgeaudit.models.loading``)."""
 
     def __init__(self, lm: Any, *, max_batch_tokens: int | None = None, impl: str = "auto",
-                 progress: bool = True, share_prefix: bool = True):
+                 progress: bool = True, share_prefix: bool = True, max_row_tokens: int | None = None,
+                 min_shared: int = 32):
         self.lm = lm
         self.model = lm.model
         self.tokenizer = lm.tokenizer
@@ -44,12 +51,17 @@ class LoglikelihoodEngine:
         self.impl = impl
         self.progress = progress
         self.share_prefix = share_prefix
+        self.max_row_tokens = max_row_tokens or DEFAULT_ROW_TOKENS.get(self.device.type, 2048)
+        self.min_shared = min_shared
         self.decoder = getattr(self.model, self.model.base_model_prefix)
         head = self.model.get_output_embeddings()
         self.head_weight = head.weight
         self.head_bias = getattr(head, "bias", None)
         self.softcap = getattr(self.model.config, "final_logit_softcapping", None)
         self.oom_backoffs = 0
+        # transformers renamed the decoder's cache argument (past_key_values -> cache).
+        params = inspect.signature(self.decoder.forward).parameters
+        self._cache_arg = "cache" if "cache" in params else "past_key_values"
 
     # -- public ---------------------------------------------------------------------
     def encode(self, requests: Sequence[tuple[str, str]]) -> list[EncodedRequest]:
@@ -66,75 +78,98 @@ class LoglikelihoodEngine:
         todo = [i for i, u in enumerate(unique) if u and encoded[i].continuation]
         logprob = [0.0] * len(encoded)
         greedy = [True] * len(encoded)
-        done: set[int] = set()
         budget = self.max_batch_tokens
         with progress_bar(desc, total=len(todo), enabled=self.progress) as advance:
             while todo:
-                rows = pack_rows(encoded, todo, max_row_tokens=budget, share_prefix=self.share_prefix)
+                done: set[int] = set()
+                batch: list[TrieRow] = []
                 try:
-                    for batch in batch_rows(rows, budget):
-                        for idx, lp, gr in self._score_batch(batch):
-                            logprob[idx] += lp
-                            greedy[idx] = greedy[idx] and gr
-                        finished = [b.request for row in batch for b in row.branches]
-                        done.update(finished)
-                        advance(len(finished))
+                    for cluster in build_clusters(encoded, todo, max_row_tokens=min(budget, self.max_row_tokens),
+                                                  min_shared=self.min_shared, share_prefix=self.share_prefix):
+                        cache = self._prefix_cache(cluster.prefix) if cluster.prefix else None
+                        for batch in batch_rows(cluster.rows, budget):
+                            for idx, lp, gr in self._score_batch(batch, cache):
+                                logprob[idx] += lp
+                                greedy[idx] = greedy[idx] and gr
+                            finished = [i for row in batch for i in row.requests]
+                            done.update(finished)
+                            advance(len(finished))
                 except Exception as exc:  # noqa: BLE001 - only OOM is handled, the rest re-raised
-                    smallest = len(batch) == 1 and len(batch[0].branches) == 1
+                    smallest = len(batch) == 1 and len(batch[0].requests) == 1
                     if not _is_oom(exc) or smallest or budget <= MIN_BATCH_TOKENS:
                         raise
-                    # Batches already scored are kept; only the rest is re-packed smaller.
+                    # Batches already scored are kept; the failed one is reset and the
+                    # rest re-packed with half the budget.
                     for row in batch:
-                        for b in row.branches:
-                            logprob[b.request], greedy[b.request] = 0.0, True
+                        for i in row.requests:
+                            logprob[i], greedy[i] = 0.0, True
                     budget //= 2
                     self.oom_backoffs += 1
                     if self.device.type == "cuda":
                         torch.cuda.empty_cache()
                 todo = [i for i in todo if i not in done]
         results = []
-        for i, e in enumerate(encoded):
+        for e in encoded:
             src = first[e]
             results.append(LoglikelihoodResult(float(logprob[src]), bool(greedy[src]), len(e.continuation)))
         return results
 
     # -- internals ------------------------------------------------------------------
     @torch.inference_mode()
-    def _score_batch(self, batch: list[PackedRow]) -> list[tuple[int, float, bool]]:
+    def _prefix_cache(self, prefix: tuple[int, ...]) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        """Key/value states of a cluster's shared prefix, computed once."""
+        from transformers import DynamicCache
+
+        ids = torch.tensor([prefix], device=self.device)
+        out = self.decoder(input_ids=ids, use_cache=True, **{self._cache_arg: DynamicCache()})
+        cache = out.get("cache") if out.get("cache") is not None else out.get("past_key_values")
+        return [(layer.keys, layer.values) for layer in cache.layers]
+
+    @torch.inference_mode()
+    def _score_batch(self, batch: list[TrieRow], cache: list[tuple[torch.Tensor, torch.Tensor]] | None = None
+                     ) -> list[tuple[int, float, bool]]:
         width = max(r.length for r in batch)
+        offset = batch[0].offset
         pad = self.tokenizer.pad_token_id or 0
         ids = torch.full((len(batch), width), pad, dtype=torch.long)
-        pos = torch.zeros((len(batch), width), dtype=torch.long)
-        seg = torch.full((len(batch), width), -1, dtype=torch.long)  # -1 marks padding
+        pos = torch.full((len(batch), width), offset, dtype=torch.long)
+        sizes = torch.ones((len(batch), width), dtype=torch.long)  # padding: a subtree of itself
         rows_idx, cols_idx, targets, owners = [], [], [], []
         for r, row in enumerate(batch):
-            toks = row.tokens()
-            p, s = row.layout()
-            ids[r, : len(toks)] = torch.tensor(toks)
-            pos[r, : len(p)] = torch.tensor(p)
-            seg[r, : len(s)] = torch.tensor(s)
-            for col, tgt, owner in row.predictions():
+            n = row.length
+            ids[r, :n] = torch.tensor(row.tokens)
+            pos[r, :n] = torch.tensor(row.depths) + offset
+            sizes[r, :n] = torch.tensor(row.subtree_sizes())
+            for node, tgt, owner in row.predictions:
                 rows_idx.append(r)
-                cols_idx.append(col)
+                cols_idx.append(node)
                 targets.append(tgt)
                 owners.append(owner)
-        mask = self._tree_mask(seg)
-        out = self.decoder(input_ids=ids.to(self.device), attention_mask=mask.to(self.device),
-                           position_ids=pos.to(self.device), use_cache=False)
-        hidden = out.last_hidden_state if hasattr(out, "last_hidden_state") else out[0]
+        mask = self._tree_mask(sizes, offset).to(self.device)
+        kwargs = {}
+        if cache is not None:
+            from transformers import DynamicCache
+
+            b = len(batch)
+            kwargs[self._cache_arg] = DynamicCache(
+                ddp_cache_data=[(k.expand(b, -1, -1, -1), v.expand(b, -1, -1, -1)) for k, v in cache])
+        out = self.decoder(input_ids=ids.to(self.device), attention_mask=mask, position_ids=pos.to(self.device),
+                           use_cache=cache is not None, **kwargs)
+        hidden = out.last_hidden_state
         h = hidden[torch.tensor(rows_idx, device=self.device), torch.tensor(cols_idx, device=self.device)]
         t = torch.tensor(targets, device=self.device)
         lp, gr = lm_head_logprobs(h, self.head_weight, t, bias=self.head_bias, softcap=self.softcap, impl=self.impl)
-        lp, gr = lp.cpu().tolist(), gr.cpu().tolist()
-        return list(zip(owners, lp, gr))
+        return list(zip(owners, lp.cpu().tolist(), gr.cpu().tolist()))
 
-    def _tree_mask(self, seg: torch.Tensor) -> torch.Tensor:
-        """Additive [B, 1, L, L] mask: a token sees earlier prefix tokens and earlier
-        tokens of its own branch. Padding queries see the prefix, so no row is all -inf."""
-        width = seg.shape[1]
-        causal = torch.ones(width, width, dtype=torch.bool).tril()
-        seg_q, seg_k = seg[:, :, None], seg[:, None, :]
-        allowed = causal[None] & ((seg_k == 0) | (seg_k == seg_q))
+    def _tree_mask(self, sizes: torch.Tensor, offset: int = 0) -> torch.Tensor:
+        """Additive [B, 1, L, offset + L] mask: every token sees the cached prefix and its
+        own ancestors in the row's trie (node k's subtree is [k, k + size[k]))."""
+        width = sizes.shape[1]
+        q = torch.arange(width)[None, :, None]
+        k = torch.arange(width)[None, None, :]
+        allowed = (k <= q) & (q < k + sizes[:, None, :])
+        if offset:
+            allowed = torch.cat([torch.ones(allowed.shape[0], width, offset, dtype=torch.bool), allowed], dim=2)
         dtype = self.model.dtype
         mask = torch.zeros(allowed.shape, dtype=dtype)
         mask.masked_fill_(~allowed, torch.finfo(dtype).min)

@@ -1,92 +1,148 @@
-"""Prefix-shared packing and token-budget batching of encoded requests.
+"""Prefix sharing: a cached common prefix per cluster, and token tries packed into rows.
 
-Requests that share a prefix (the choices of one question) are packed into one row:
-the prefix once, then every continuation (minus its last token) as a branch that sees
-the prefix and its own earlier tokens only: a tree-shaped attention mask. Position ids
-restart at len(prefix) for each branch, so each branch is computed exactly as if it
-followed the prefix alone.
+Every request is the token sequence ``prefix + continuation[:-1]`` (what the model
+reads). Sorted lexicographically, requests that share a beginning sit next to each
+other, which gives two levels of sharing:
+
+1. A *cluster* is a run of sorted requests whose neighbours share at least
+   ``min_shared`` tokens. Their common beginning (a judge's instructions, a task's
+   few-shot examples) is run once and its key/value cache reused for every row of the
+   cluster.
+2. Within a cluster, the rest of each request is inserted into a token trie, filled
+   row by row up to a token budget. Inserting sorted sequences appends nodes in
+   depth-first preorder, so a node's subtree is the contiguous range
+   [k, k + size[k]) and "q may attend to k" is simply ``k <= q < k + size[k]``: a
+   tree-shaped attention mask in which every token sees exactly its own prefix. The
+   position id of a node is its depth, so each path is computed exactly as if it were
+   the only sequence in the row.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Iterable, Sequence
+from typing import Sequence
 
 from judgeaudit.engine.requests import EncodedRequest
 
 
-@dataclass
-class Branch:
-    request: int  # index of the request in the caller's list
-    continuation: tuple[int, ...]
+def common_prefix_len(a: Sequence[int], b: Sequence[int]) -> int:
+    n = min(len(a), len(b))
+    i = 0
+    while i < n and a[i] == b[i]:
+        i += 1
+    return i
+
+
+def model_input(e: EncodedRequest) -> tuple[int, ...]:
+    return e.prefix + e.continuation[:-1]
 
 
 @dataclass
-class PackedRow:
-    prefix: tuple[int, ...]
-    branches: list[Branch] = field(default_factory=list)
+class TrieRow:
+    """Trie nodes in preorder, plus where each request's continuation is predicted."""
+
+    offset: int  # tokens of the cluster prefix before this row (held in the KV cache)
+    tokens: list[int] = field(default_factory=list)
+    depths: list[int] = field(default_factory=list)  # depth below the cluster prefix
+    # (row node, target token, request index) for every continuation token
+    predictions: list[tuple[int, int, int]] = field(default_factory=list)
+    requests: list[int] = field(default_factory=list)
+    _path: list[int] = field(default_factory=list)  # node ids of the last inserted sequence
+    _last: tuple[int, ...] = ()
 
     @property
     def length(self) -> int:
-        return len(self.prefix) + sum(len(b.continuation) - 1 for b in self.branches)
+        return len(self.tokens)
 
-    def tokens(self) -> list[int]:
-        out = list(self.prefix)
-        for b in self.branches:
-            out.extend(b.continuation[:-1])
-        return out
+    def cost(self, seq: tuple[int, ...]) -> int:
+        """New nodes that inserting ``seq`` (sorted after the last one) would add."""
+        return len(seq) - common_prefix_len(seq, self._last)
 
-    def layout(self) -> tuple[list[int], list[int]]:
-        """(position ids, segment ids): segment 0 is the prefix, branch k is segment k+1."""
-        n = len(self.prefix)
-        positions, segments = list(range(n)), [0] * n
-        for k, b in enumerate(self.branches, start=1):
-            m = len(b.continuation) - 1
-            positions.extend(range(n, n + m))
-            segments.extend([k] * m)
-        return positions, segments
+    def insert(self, request: int, e: EncodedRequest) -> None:
+        seq = model_input(e)[self.offset:]
+        shared = common_prefix_len(seq, self._last)
+        path = self._path[:shared]
+        for depth in range(shared, len(seq)):
+            path.append(len(self.tokens))
+            self.tokens.append(seq[depth])
+            self.depths.append(depth)
+        self._path, self._last = path, seq
+        # The last prefix token predicts continuation[0]; continuation[j] is predicted
+        # at the node holding continuation[j-1].
+        first = len(e.prefix) - 1 - self.offset
+        for j, target in enumerate(e.continuation):
+            self.predictions.append((path[first + j], target, request))
+        self.requests.append(request)
 
-    def predictions(self) -> Iterable[tuple[int, int, int]]:
-        """(row position, target token, request index) for every continuation token."""
-        last_prefix = len(self.prefix) - 1
-        offset = len(self.prefix)
-        for b in self.branches:
-            cont = b.continuation
-            if cont:
-                yield last_prefix, cont[0], b.request
-            for j in range(1, len(cont)):
-                yield offset + j - 1, cont[j], b.request
-            offset += len(cont) - 1
-
-
-def pack_rows(encoded: Sequence[EncodedRequest], indices: Iterable[int], max_row_tokens: int,
-              share_prefix: bool = True) -> list[PackedRow]:
-    """Group requests by identical prefix and pack each group into rows of at most
-    ``max_row_tokens`` tokens (a row always takes at least one branch). Identical
-    (prefix, continuation) requests are packed once by the caller, not here."""
-    groups: dict[tuple[int, ...], list[int]] = {}
-    for i in indices:
-        key = encoded[i].prefix if share_prefix else (i,)
-        groups.setdefault(key, []).append(i)
-    rows: list[PackedRow] = []
-    for members in groups.values():
-        prefix = encoded[members[0]].prefix
-        row = PackedRow(prefix)
-        for i in members:
-            cost = len(encoded[i].continuation) - 1
-            if row.branches and row.length + cost > max_row_tokens:
-                rows.append(row)
-                row = PackedRow(prefix)
-            row.branches.append(Branch(i, encoded[i].continuation))
-        rows.append(row)
-    return rows
+    def subtree_sizes(self) -> list[int]:
+        sizes = [1] * len(self.tokens)
+        stack: list[int] = []
+        for k, d in enumerate(self.depths):
+            while stack and self.depths[stack[-1]] >= d:
+                top = stack.pop()
+                sizes[top] = k - top
+            stack.append(k)
+        for top in stack:
+            sizes[top] = len(self.tokens) - top
+        return sizes
 
 
-def batch_rows(rows: list[PackedRow], max_batch_tokens: int) -> list[list[PackedRow]]:
+@dataclass
+class Cluster:
+    prefix: tuple[int, ...]  # run once; its KV cache is shared by the rows
+    rows: list[TrieRow]
+
+
+def build_clusters(encoded: Sequence[EncodedRequest], indices: Sequence[int], max_row_tokens: int,
+                   min_shared: int = 32, share_prefix: bool = True) -> list[Cluster]:
+    """Pack the requests ``indices`` into clusters of trie rows.
+
+    With ``share_prefix=False`` every request gets a row of its own and nothing is
+    cached: the plain one-sequence-per-row computation, kept as a reference.
+    """
+    if not share_prefix:
+        rows = []
+        for i in indices:
+            row = TrieRow(offset=0)
+            row.insert(i, encoded[i])
+            rows.append(row)
+        return [Cluster((), rows)]
+    order = sorted(indices, key=lambda i: model_input(encoded[i]))
+    seqs = {i: model_input(encoded[i]) for i in order}
+    # Runs of neighbours sharing >= min_shared tokens form clusters.
+    runs: list[list[int]] = []
+    for i in order:
+        if runs and common_prefix_len(seqs[runs[-1][-1]], seqs[i]) >= min_shared:
+            runs[-1].append(i)
+        else:
+            runs.append([i])
+    clusters: list[Cluster] = []
+    loose = Cluster((), [])  # requests that share too little to be worth a cache
+    for run in runs:
+        shared = common_prefix_len(seqs[run[0]], seqs[run[-1]]) if len(run) > 1 else 0
+        # Each request keeps its last prefix token in the row: it predicts continuation[0].
+        shared = min([shared] + [len(encoded[i].prefix) - 1 for i in run])
+        target = loose if shared < min_shared else Cluster(seqs[run[0]][:shared], [])
+        # Loose requests keep filling the same rows (they may still share a little).
+        row = target.rows[-1] if target is loose and loose.rows else None
+        for i in run:
+            seq = seqs[i][len(target.prefix):]
+            if row is None or (row.length and row.length + row.cost(seq) > max_row_tokens):
+                row = TrieRow(offset=len(target.prefix))
+                target.rows.append(row)
+            row.insert(i, encoded[i])
+        if target is not loose:
+            clusters.append(target)
+    if loose.rows:
+        clusters.append(loose)
+    return clusters
+
+
+def batch_rows(rows: list[TrieRow], max_batch_tokens: int) -> list[list[TrieRow]]:
     """Longest rows first; a batch holds rows while rows x longest row fits the budget."""
     ordered = sorted(rows, key=lambda r: r.length, reverse=True)
-    batches: list[list[PackedRow]] = []
-    current: list[PackedRow] = []
+    batches: list[list[TrieRow]] = []
+    current: list[TrieRow] = []
     for row in ordered:
         width = current[0].length if current else row.length
         if current and (len(current) + 1) * width > max_batch_tokens:
