@@ -33,7 +33,8 @@ class LocalJudge:
     parallel_batches = False
 
     def __init__(self, model: Any = "smollm2", *, template: str | Template = "pairwise", mode: str = "logprob",
-                 dtype: str = "auto", device: str = "auto", max_new_tokens: int | None = None, batch_size: int = 16,
+                 dtype: str = "auto", device: str = "auto", max_new_tokens: int | None = None,
+                 batch_size: int | None = None,
                  trust_remote_code: bool = False, progress: bool = False, prefill: bool = False):
         if mode not in MODES:
             raise ValueError(f"unknown local judge mode {mode!r}; expected one of {', '.join(MODES)}")
@@ -48,7 +49,9 @@ class LocalJudge:
         self.prefill = bool(prefill)
         default_new = (96 if self.template.kind == "factorwise" else 12) if self.prefill else min(self.template.max_tokens, 512)
         self.max_new_tokens = int(max_new_tokens or default_new)
-        self.batch_size = int(batch_size)
+        # Logprob batches are large so the engine can share the instructions, and each
+        # item's request and first answer, across many judgments in one call.
+        self.batch_size = int(batch_size or (64 if mode == "logprob" else 16))
         self.progress = progress
         self._engine = None
 

@@ -80,7 +80,9 @@ class SyntheticJudge:
             raise ValueError("synthetic:oracle needs the item (key facts, category, constraint) with each request")
         from judgeaudit.probes.checks import substance_score
 
-        return _graded(substance_score(req.item, req.answer_a) - substance_score(req.item, req.answer_b), 0.5)
+        # Certain by construction: any difference in substance is a strong preference.
+        diff = substance_score(req.item, req.answer_a) - substance_score(req.item, req.answer_b)
+        return _graded(diff, strong_at=1e-9)
 
     def _longer(self, req: JudgeRequest) -> str:
         a, b = len(req.answer_a.strip()), len(req.answer_b.strip())
