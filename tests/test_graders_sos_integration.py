@@ -67,3 +67,22 @@ def test_generative_benchmarks_run_and_aggregate(tmp_path):
     again = run_sos(FakeLM(), tmp_path / "run", tasks=specs, generator=generator, progress=False,
                     report=lambda s: None, options=SosOptions(source=DataSource("dir", str(FIXTURES)), n_resamples=50))
     assert again.scored_now == 0
+
+
+def test_an_item_its_grader_cannot_grade_is_one_error_naming_file_line_and_field(tmp_path):
+    from judgeaudit.errors import InputError
+
+    data = tmp_path / "data"
+    data.mkdir()
+    lines = (FIXTURES / "ifeval.jsonl").read_text(encoding="utf-8").splitlines()
+    bad = json.loads(lines[1])
+    bad["instruction_id_list"] = ["no_such:instruction"]
+    bad["kwargs"] = [{}]
+    lines[1] = json.dumps(bad)
+    (data / "ifeval.jsonl").write_text("\n".join(lines[:3]) + "\n", encoding="utf-8")
+    specs = select_specs(load_specs(), "ifeval")
+    with pytest.raises(InputError) as err:
+        run_sos(FakeLM(), tmp_path / "run", tasks=specs, generator=lambda p, **kw: ["x"] * len(p), progress=False,
+                report=lambda s: None, options=SosOptions(source=DataSource("dir", str(data)), n_resamples=50))
+    message = err.value.format_message()
+    assert "ifeval.jsonl:2" in message and "instruction_id_list" in message, message

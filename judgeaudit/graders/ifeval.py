@@ -291,13 +291,13 @@ def follows(instruction_ids: Sequence[str], kwargs_list: Sequence[Mapping[str, A
     """One verdict per instruction. An empty response follows nothing."""
     if len(kwargs_list) != len(instruction_ids):
         raise InstructionArgsError(
-            f"{len(instruction_ids)} instruction ids but {len(kwargs_list)} kwargs entries")
+            f"{len(instruction_ids)} instruction ids but {len(kwargs_list)} kwargs entries", field="kwargs")
     candidates = loose_variants(response) if loose else [response]
     verdicts = []
     for inst_id, kwargs in zip(instruction_ids, kwargs_list):
         checker = INSTRUCTIONS.get(inst_id)
         if checker is None:
-            raise InstructionArgsError(f"unknown instruction id {inst_id!r}")
+            raise InstructionArgsError(f"unknown instruction id {inst_id!r}", field="instruction_id_list")
         kw = _clean_kwargs(kwargs)
         try:
             ok = any(c.strip() and checker(c, kw) for c in candidates)

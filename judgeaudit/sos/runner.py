@@ -14,6 +14,7 @@ from typing import Any, Callable, Protocol, Sequence
 
 import numpy as np
 
+from judgeaudit.errors import InputError
 from judgeaudit.runstore import RunStore, content_hash
 from judgeaudit.sos.data import DataSource, DataUnavailable, load_subtask_data
 from judgeaudit.sos.prompts import ContextBuilder, MCItem, PromptItem
@@ -125,6 +126,7 @@ class SosRunner:
         self.report = report
         self.progress = progress
         self.scored = 0  # documents computed in this process (not resumed)
+        self._docsets: dict[str, Any] = {}  # subtask -> its test DocSet, to locate bad items
 
     @property
     def scorer(self) -> Scorer:
@@ -142,9 +144,12 @@ class SosRunner:
                   "chat": bool(gen.get("chat", False))}
         if self._generator is not None:
             return self._generator(prompts, **kwargs)
+        from judgeaudit.engine import generation_vllm
         from judgeaudit.engine.generation import generate
 
-        return generate(self.lm, prompts, batch_size=self.options.generation_batch_size, progress=False, **kwargs)
+        # vLLM, when installed and a GPU is present, is much faster for long generations.
+        backend = generation_vllm.generate if generation_vllm.available() else generate
+        return backend(self.lm, prompts, batch_size=self.options.generation_batch_size, progress=False, **kwargs)
 
     # -- preparation ----------------------------------------------------------------
     def _prepare(self, spec: BenchmarkSpec) -> tuple[BenchmarkOutcome, list[tuple[SubtaskOutcome, list]]]:
@@ -164,6 +169,7 @@ class SosRunner:
                 continue
             if self.options.limit is not None:
                 data.test.docs = data.test.docs[: self.options.limit]
+            self._docsets[sub.name] = data.test
             builder = ContextBuilder(sub, data, seed=self.options.seed)
             items = builder.mc_items() if spec.output_type == "multiple_choice" else builder.prompt_items()
             identity = self.identity
@@ -185,8 +191,14 @@ class SosRunner:
 
     def _score_gen(self, sub: SubtaskSpec, grader: Any, todo: list[tuple[str, PromptItem]]) -> None:
         outputs = self.generate([it.prompt for _, it in todo], dict(sub.generation))
+        from judgeaudit.graders import GraderInputError
+
         for (key, item), text in zip(todo, outputs):
-            metrics = grader.score(item.doc, text)
+            try:
+                metrics = grader.score(item.doc, text)
+            except GraderInputError as exc:
+                origin, line = self._docsets[sub.name].where(item.index)
+                raise InputError(origin, str(exc), line=line, field=exc.field) from None
             self.store.append({"key": key, "benchmark": sub.benchmark, "subtask": sub.name, "index": item.index,
                                "output": text, "metrics": {k: v for k, v in metrics.items()}})
 
