@@ -60,49 +60,48 @@ def factor_scores(scores: Mapping[str, float], specs: Mapping[str, BenchmarkSpec
     return out
 
 
-def read_judge_scores(path: str | Path) -> dict[str, float]:
-    path = Path(path)
+def _csv_rows(path: Path, columns: Sequence[str]):
+    """(line number, row) for each data row of a CSV that must have ``columns``."""
     if not path.exists():
         raise InputError(path, "no such file")
     with open(path, encoding="utf-8", newline="") as fh:
         reader = csv.DictReader(fh)
-        for col in ("model", "score"):
+        for col in columns:
             if col not in (reader.fieldnames or []):
                 raise InputError(path, "missing column", line=1, field=col)
-        out: dict[str, float] = {}
         for lineno, row in enumerate(reader, start=2):
-            name = (row["model"] or "").strip()
-            if not name:
-                raise InputError(path, "empty model name", line=lineno, field="model")
-            try:
-                value = float(row["score"])
-            except (TypeError, ValueError):
-                raise InputError(path, f"not a number: {row['score']!r}", line=lineno, field="score") from None
-            if not math.isfinite(value):
-                raise InputError(path, f"not a finite number: {row['score']!r}", line=lineno, field="score")
-            if name in out:
-                raise InputError(path, f"model {name!r} appears twice", line=lineno, field="model")
-            out[name] = value
+            yield lineno, {col: (row[col] or "").strip() for col in columns}
+
+
+def read_judge_scores(path: str | Path) -> dict[str, float]:
+    path = Path(path)
+    out: dict[str, float] = {}
+    for lineno, row in _csv_rows(path, ("model", "score")):
+        name = row["model"]
+        if not name:
+            raise InputError(path, "empty model name", line=lineno, field="model")
+        try:
+            value = float(row["score"])
+        except ValueError:
+            raise InputError(path, f"not a number: {row['score']!r}", line=lineno, field="score") from None
+        if not math.isfinite(value):
+            raise InputError(path, f"not a finite number: {row['score']!r}", line=lineno, field="score")
+        if name in out:
+            raise InputError(path, f"model {name!r} appears twice", line=lineno, field="model")
+        out[name] = value
     return out
 
 
 def read_name_map(path: str | Path) -> dict[str, str]:
     path = Path(path)
-    if not path.exists():
-        raise InputError(path, "no such file")
-    with open(path, encoding="utf-8", newline="") as fh:
-        reader = csv.DictReader(fh)
-        for col in ("sos_model", "judge_model"):
-            if col not in (reader.fieldnames or []):
-                raise InputError(path, "missing column", line=1, field=col)
-        out: dict[str, str] = {}
-        for lineno, row in enumerate(reader, start=2):
-            sos, judge = (row["sos_model"] or "").strip(), (row["judge_model"] or "").strip()
-            if not sos or not judge:
-                raise InputError(path, "empty name", line=lineno, field="sos_model" if not sos else "judge_model")
-            if sos in out:
-                raise InputError(path, f"{sos!r} is mapped twice", line=lineno, field="sos_model")
-            out[sos] = judge
+    out: dict[str, str] = {}
+    for lineno, row in _csv_rows(path, ("sos_model", "judge_model")):
+        sos, judge = row["sos_model"], row["judge_model"]
+        if not sos or not judge:
+            raise InputError(path, "empty name", line=lineno, field="sos_model" if not sos else "judge_model")
+        if sos in out:
+            raise InputError(path, f"{sos!r} is mapped twice", line=lineno, field="sos_model")
+        out[sos] = judge
     return out
 
 
