@@ -23,13 +23,13 @@ still gives finite estimates.
 from __future__ import annotations
 
 import math
-import re
 import warnings
 from typing import Any, Sequence
 
 import numpy as np
 import statsmodels.api as sm
 
+from judgeaudit.probes.features import style_features
 from judgeaudit.stats.bootstrap import DEFAULT_LEVEL
 from judgeaudit.stats.outcomes import PairOutcome
 
@@ -37,27 +37,15 @@ REGRESSION_KINDS = ("style", "substance", "crossed", "control")
 CONTINUOUS = ("length_diff", "headers_diff", "bullets_diff", "bold_diff")
 PREDICTORS = CONTINUOUS + ("substance_degraded",)
 
-_HEADER = re.compile(r"^\s{0,3}#{1,6}\s+\S", re.M)
-_BULLET = re.compile(r"^\s*(?:[-*+•]|\d+[.)])\s+\S", re.M)
-_BOLD = re.compile(r"\*\*(?=\S)(.+?)(?<=\S)\*\*|__(?=\S)(.+?)(?<=\S)__", re.S)
-
-
-def word_count(text: str) -> int:
-    return len(text.split())
-
-
 def markdown_density(text: str) -> dict[str, float]:
     """Headers, bullet lines and bold spans per 100 words."""
-    per = 100.0 / max(word_count(text), 1)
-    return {
-        "headers": len(_HEADER.findall(text)) * per,
-        "bullets": len(_BULLET.findall(text)) * per,
-        "bold": len(_BOLD.findall(text)) * per,
-    }
+    f = style_features(text)
+    per = 100.0 / max(f["words"], 1.0)
+    return {key: f[key] * per for key in ("headers", "bullets", "bold")}
 
 
 def pair_features(base: str, perturbed: str) -> dict[str, float]:
-    lb, lp = word_count(base), word_count(perturbed)
+    lb, lp = len(base.split()), len(perturbed.split())
     mb, mp = markdown_density(base), markdown_density(perturbed)
     return {
         "length_diff": (lp - lb) / (lp + lb) if lp + lb else 0.0,
