@@ -105,18 +105,27 @@ def symbolic_answer(answer: str) -> str | None:
     return inner.split("=")[-1].strip()
 
 
-def symbolic_equal(truth: str, candidate: str) -> bool:
+def _symbolic_check(truth: str, candidate: str) -> bool:
+    """Runs in the guarded worker: math-verify on both as LaTeX, then sympy's parser."""
     from math_verify import LatexExtractionConfig, parse, verify
 
-    from judgeaudit.graders.math_answers import _in_main_thread, sympy_equal
+    from judgeaudit.graders.math_answers import _sympy_check
 
-    timeout = 5 if _in_main_thread() else None
     cfg = [LatexExtractionConfig()]
-    gold = parse(f"${truth}$", extraction_config=cfg, parsing_timeout=timeout)
-    pred = parse(f"${candidate}$", extraction_config=cfg, parsing_timeout=timeout)
-    if gold and pred and verify(gold, pred, timeout_seconds=timeout):
+    gold = parse(f"${truth}$", extraction_config=cfg)
+    pred = parse(f"${candidate}$", extraction_config=cfg)
+    if gold and pred and verify(gold, pred):
         return True
-    return sympy_equal(truth, candidate)
+    return _sympy_check(truth, candidate)
+
+
+def symbolic_equal(truth: str, candidate: str) -> bool:
+    """Symbolic equality under the hard time limit of every equivalence check (a timeout is
+    not equal)."""
+    from judgeaudit.graders.math_answers import DEFAULT_TIMEOUT_S, _guarded
+
+    return bool(_guarded("_symbolic_check", truth, candidate, timeout_s=DEFAULT_TIMEOUT_S,
+                         module=__name__))
 
 
 def amps_hard_score(ground_truth: str, answer: str) -> float:
