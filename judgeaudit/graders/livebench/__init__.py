@@ -8,6 +8,7 @@ is the mean over its tasks of each task's mean item score, as LiveBench computes
 
 from __future__ import annotations
 
+import re
 from typing import Any, Callable, Mapping, Sequence
 
 from judgeaudit.graders import GraderInputError, require
@@ -22,11 +23,26 @@ TASKS = ("LCB_generation", "coding_completion", "cta", "tablejoin", "tablereform
          "AMPS_Hard", "web_of_lies_v2", "web_of_lies_v3", "zebra_puzzle", "spatial")
 
 
+IFBENCH_RELEASE = "2025-11-25"   # items released from this date are graded in LiveBench's IFBench format
+
+
+def instruction_following_response(doc: Mapping[str, Any], answer: str) -> str:
+    """The text LiveBench checks (after removing <think> blocks): the answer with surrounding
+    whitespace stripped and nothing else, for IFEval-format items; for IFBench-format items
+    (released from 2025-11-25) the first <solution>...</solution>, stripped, if there is one."""
+    if str(doc.get("livebench_release_date") or "") >= IFBENCH_RELEASE:
+        match = re.search(r"<solution>(.*?)</solution>", answer, flags=re.DOTALL)
+        if match:
+            return match.group(1).strip()
+    return answer.strip()
+
+
 def instruction_following_score(doc: Mapping[str, Any], answer: str) -> float:
     """Strict IFEval checks; the mean of "all instructions followed" and the fraction followed."""
     from judgeaudit.graders.ifeval import follows
 
-    verdicts = follows(list(require(doc, "instruction_id_list")), list(require(doc, "kwargs")), answer.strip())
+    verdicts = follows(list(require(doc, "instruction_id_list")), list(require(doc, "kwargs")),
+                       instruction_following_response(doc, answer))
     if not verdicts:
         return 0.0
     return (float(all(verdicts)) + sum(verdicts) / len(verdicts)) / 2
