@@ -90,7 +90,13 @@ class LiveBenchGrader:
         except KeyError as exc:  # a field the task's rule needs
             raise GraderInputError(f"missing field '{exc.args[0]}'", field=str(exc.args[0])) from None
         task = str(doc.get("task", ""))
-        return {"score": value, "task_index": float(TASKS.index(task)) if task in TASKS else -1.0}
+        out = {"score": value, "task_index": float(TASKS.index(task)) if task in TASKS else -1.0}
+        if category == "coding":
+            from judgeaudit.graders.sandbox import isolation
+
+            # Recorded with the result: this answer's code ran without the bubblewrap sandbox.
+            out["sandbox_fallback"] = float(isolation() == "fallback")
+        return out
 
     def aggregate(self, per_doc: Sequence[Mapping[str, float]]) -> dict[str, float]:
         by_task: dict[float, list[float]] = {}
@@ -98,7 +104,11 @@ class LiveBenchGrader:
             by_task.setdefault(d.get("task_index", -1.0), []).append(d["score"])
         if not by_task:
             return {"score": float("nan")}
-        return {"score": sum(sum(v) / len(v) for v in by_task.values()) / len(by_task)}
+        out = {"score": sum(sum(v) / len(v) for v in by_task.values()) / len(by_task)}
+        fallback = sum(float(d.get("sandbox_fallback", 0.0)) for d in per_doc)
+        if fallback:
+            out["sandbox_fallback_items"] = fallback   # graded without the sandbox: a warning in the results
+        return out
 
 
 def coding_grader() -> LiveBenchGrader:
