@@ -127,7 +127,7 @@ def test_bubblewrap_is_used_where_installed_and_fallback_is_reported():
 
     res = run_python("print('hi')\n")
     assert res.ok and res.isolation == isolation()
-    if shutil.which("bwrap"):
+    if shutil.which("bwrap") and os.geteuid() == 0:   # as root bubblewrap needs no user namespaces
         assert res.isolation == "bubblewrap"
 
 
