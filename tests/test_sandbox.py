@@ -35,7 +35,7 @@ def test_infinite_loop_in_c_code_is_killed_by_wall_clock():
 
 def test_unbounded_allocation_is_stopped():
     code = "chunks = []\nwhile True:\n    chunks.append(bytearray(50 * 1024 * 1024))\n"
-    report = run_code_tests(code, SUM_STDIN, memory_mb=512, per_test_timeout_s=5.0)
+    report = run_code_tests(code, SUM_STDIN, memory_mb=512, per_test_timeout_s=30.0)  # generous: loaded machines
     assert not report.passed and report.status == "memory"
     res = run_python(code, limits=SandboxLimits(timeout_s=10, memory_mb=512))
     assert res.status == "memory"
