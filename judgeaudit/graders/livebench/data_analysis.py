@@ -12,8 +12,7 @@ from html.parser import HTMLParser
 from typing import Any
 
 from judgeaudit.graders import GraderInputError
-from judgeaudit.graders.livebench.answers import boxed_plain, livebench_boxed, solution_tags
-from judgeaudit.graders.math_answers import unbox
+from judgeaudit.graders.livebench.answers import livebench_boxed, solution_tags
 
 
 def _squash(text: str) -> str:
