@@ -8,13 +8,14 @@ import time
 from pathlib import Path
 
 import click
-from rich.console import Console
 from rich.table import Table
 
-from judgeaudit.errors import InputError, iter_jsonl_objects, require_field
+from judgeaudit.console import console as make_console
+from judgeaudit.errors import InputError
+from judgeaudit.jsonl_input import iter_jsonl_objects, require_field
 from judgeaudit.runstore import write_atomic
 
-console = Console(stderr=True)
+console = make_console(stderr=True)
 DTYPES = click.Choice(["auto", "float32", "bfloat16", "float16"])
 
 
@@ -29,7 +30,7 @@ def models(specs: tuple[str, ...], load: bool) -> None:
     """Show what model SPECS resolve to (default: the embedded `smollm2`), and the weight cache."""
     from judgeaudit.models.loading import cache_root, load_model, resolve_spec
 
-    out = Console()
+    out = make_console()
     table = Table(title="model specs")
     for col in ("spec", "kind", "location", "converted cache"):
         table.add_column(col)
@@ -115,7 +116,7 @@ def bench(model_spec: str, questions: int, choices: int, seed: int, baseline: st
     for side in sides:
         console.print(f"running {side} on {questions} questions x {choices} choices ...")
         results[side] = run_side(side, model_spec, questions, choices, seed, batch_tokens)
-    out = Console()
+    out = make_console()
     table = Table(title=f"{model_spec}: {questions * choices} requests ({questions} questions x {choices} choices, ~300-token contexts)")
     for col in ("scorer", "seconds", "requests/s", "peak RSS (MiB)"):
         table.add_column(col, justify="right" if col != "scorer" else "left")

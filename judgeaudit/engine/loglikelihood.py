@@ -19,7 +19,7 @@ from typing import Any, Sequence
 import torch
 
 from judgeaudit.engine.packing import TrieRow, batch_rows, build_clusters
-from judgeaudit.engine.progress import progress_bar
+from judgeaudit.console import progress_bar
 from judgeaudit.engine.requests import EncodedRequest, LoglikelihoodResult, encode_requests
 from judgeaudit.kernels import lm_head_logprobs
 

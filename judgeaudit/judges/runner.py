@@ -11,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from typing import Any, Iterable, Iterator, Sequence
 
+from judgeaudit.console import progress_bar
 from judgeaudit.judges.protocol import Judgment, JudgeRequest, iter_in_chunks, swap, win_score
 from judgeaudit.runstore import RunStore, content_hash
 
@@ -130,12 +131,15 @@ def run_judgments(judge: Any, pairs: Sequence[Any], store: RunStore, *, repeats:
     pending = [u for u in units if not store.has(u.key)]
     fresh: dict[str, dict[str, Any]] = {}
     if pending:
-        with _Progress(judge, total=len(units), done=len(units) - len(pending), enabled=progress) as bar:
+        tally = _Tally(priced=hasattr(judge, "estimate"))
+        with progress_bar(f"judging ({judge.name})", total=len(units), enabled=progress,
+                          done=len(units) - len(pending), info=tally.text) as advance:
             for index, judgment in _stream(judge, [u.request for u in pending], concurrency):
                 record = make_record(judge, pending[index], judgment)
                 if store.append(record):
                     fresh[record["key"]] = record
-                bar.advance(record)
+                tally.add(record)
+                advance()
     wanted = {u.key for u in units}
     stored = {r["key"]: r for r in store.iter_records() if r["key"] in wanted and r["key"] not in fresh}
     stored.update(fresh)
@@ -153,44 +157,22 @@ def estimate_judgments(judge: Any, pairs: Sequence[Any], store: RunStore | None 
     return out
 
 
-class _Progress:
-    """A rich progress bar that also shows the unparsed count and, for API judges, the money spent."""
+class _Tally:
+    """What the progress bar shows beside the count: unparsed judgments and, for API judges, money spent."""
 
-    def __init__(self, judge: Any, total: int, done: int, enabled: bool):
-        self.enabled = enabled
-        self.priced = hasattr(judge, "estimate")
+    def __init__(self, priced: bool):
+        self.priced = priced
         self.cost = 0.0
         self.cached = self.unparsed = 0
-        self.name = judge.name
-        self.total, self.done = total, done
 
-    def __enter__(self) -> "_Progress":
-        if self.enabled:
-            from rich.console import Console
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
-
-            # On stderr, so a command's own output on stdout stays clean.
-            self.bar = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                                TimeElapsedColumn(), TimeRemainingColumn(), TextColumn("{task.fields[info]}"),
-                                console=Console(stderr=True))
-            self.bar.__enter__()
-            self.task = self.bar.add_task(f"judging ({self.name})", total=self.total, completed=self.done, info=self._info())
-        return self
-
-    def _info(self) -> str:
-        parts = [f"unparsed {self.unparsed}"]
-        if self.priced:
-            parts.append(f"${self.cost:.4f} spent, {self.cached} cached")
-        return " | ".join(parts)
-
-    def advance(self, record: dict[str, Any]) -> None:
+    def add(self, record: dict[str, Any]) -> None:
         usage = record.get("usage") or {}
         self.cost += usage.get("cost_usd") or 0.0
         self.cached += bool(usage.get("cached"))
         self.unparsed += not record["parsed"]
-        if self.enabled:
-            self.bar.update(self.task, advance=1, info=self._info())
 
-    def __exit__(self, *exc: Any) -> None:
-        if self.enabled:
-            self.bar.__exit__(*exc)
+    def text(self) -> str:
+        parts = [f"unparsed {self.unparsed}"]
+        if self.priced:
+            parts.append(f"${self.cost:.4f} spent, {self.cached} cached")
+        return " | ".join(parts)

@@ -20,7 +20,14 @@ from typing import Callable
 
 from judgeaudit.judges.protocol import VERDICTS, Judgment, JudgeRequest, point_mass
 
-KINDS = ("oracle", "longer", "markdown", "position", "random")
+# kind -> what it does (shown by `judgeaudit judges list`)
+KINDS: dict[str, str] = {
+    "oracle": "prefers right, complete, safe answers; blind to style",
+    "longer": "prefers the longer answer",
+    "markdown": "prefers more markdown structure",
+    "position": "prefers answer A with probability p",
+    "random": "a uniformly random verdict",
+}
 
 _MD_LINE = re.compile(r"(?m)^\s*(#{1,6}\s|[-*+]\s|\d+[.)]\s|>\s|\|.*\|\s*$|```)")
 _MD_INLINE = re.compile(r"\*\*[^*\n]+\*\*|__[^_\n]+__|`[^`\n]+`|\[[^\]\n]+\]\([^)\n]+\)")

@@ -208,7 +208,7 @@ class SosRunner:
             if outcome.reason:
                 self.report(f"{outcome.spec.name}: missing ({outcome.reason})")
         total = sum(1 for _, plans in prepared for _, items in plans for key, _ in items if not self.store.has(key))
-        from judgeaudit.engine.progress import progress_bar
+        from judgeaudit.console import progress_bar
 
         with progress_bar("SOS-Bench", total=total, enabled=self.progress) as advance:
             for outcome, plans in prepared:

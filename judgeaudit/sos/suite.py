@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from judgeaudit.runstore import RunStore, write_json_atomic
+from judgeaudit.runstore import RunStore, default_run_dir, write_json_atomic
 from judgeaudit.sos.aggregate import BenchmarkScore, FactorScore, score_benchmark, score_factors
 from judgeaudit.sos.data import DataSource
 from judgeaudit.sos.results import lm_eval_document, results_document
@@ -23,6 +23,12 @@ class SosRun:
     factors: list[FactorScore]
     store: RunStore
     scored_now: int
+
+
+def default_sos_dir(model_spec: str, source: DataSource) -> Path:
+    """runs/sos-<model>[-fixtures]: one directory per model and data source, so a rerun resumes."""
+    return default_run_dir(model_spec, prefix="sos-", suffix="-fixtures" if source.kind == "fixtures" else "",
+                           timestamped=False)
 
 
 def run_sos(lm: Any, out: str | Path, *, tasks: str | Sequence[BenchmarkSpec] = "all",

@@ -14,7 +14,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Sequence
 
-from judgeaudit.errors import iter_jsonl_objects, require_field
+from judgeaudit.jsonl_input import iter_jsonl_objects, require_field
 
 ORDERS = ("base_first", "perturbed_first")
 KINDS = ("style", "substance", "crossed", "control", "judge")
