@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
+from judgeaudit.contracts import ProbeResults, validate_line
 from judgeaudit.errors import JudgeauditError
 from judgeaudit.runstore import RunStore, default_run_dir
 from judgeaudit.stats.bootstrap import DEFAULT_LEVEL, DEFAULT_RESAMPLES
@@ -235,9 +236,11 @@ def load_run(directory: str | os.PathLike) -> dict[str, Any]:
     if not path.exists():
         raise JudgeauditError(f"{path}: no results.json; run `judgeaudit probe --out {directory}` first")
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        results = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
         raise JudgeauditError(f"{path}:{exc.lineno}: invalid JSON ({exc.msg})") from None
+    validate_line(ProbeResults, results, path)
+    return results
 
 
 def rerender(directory: str | os.PathLike, *, results: dict[str, Any] | None = None, recompute: bool = False,

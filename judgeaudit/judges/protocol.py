@@ -13,12 +13,7 @@ import math
 from dataclasses import dataclass
 from typing import Any, Iterator, Mapping, Protocol, Sequence, runtime_checkable
 
-VERDICTS: tuple[str, ...] = ("A>>B", "A>B", "A=B", "B>A", "B>>A")
-# Win score of answer A under each verdict.
-WIN_VALUES: dict[str, float] = {"A>>B": 1.0, "A>B": 0.75, "A=B": 0.5, "B>A": 0.25, "B>>A": 0.0}
-# The verdict read with A and B exchanged.
-SWAPPED: dict[str, str] = {"A>>B": "B>>A", "A>B": "B>A", "A=B": "A=B", "B>A": "A>B", "B>>A": "A>>B"}
-CRITERIA: tuple[str, ...] = ("correctness", "completeness", "safety", "conciseness", "style")
+from judgeaudit.vocabulary import CRITERIA, SWAPPED, VERDICTS, WIN_VALUES
 
 
 @dataclass(frozen=True)

@@ -12,10 +12,11 @@ from dataclasses import dataclass
 from typing import Any, Iterable, Iterator, Sequence
 
 from judgeaudit.console import progress_bar
+from judgeaudit.contracts import JudgmentRecord, Usage
 from judgeaudit.judges.protocol import Judgment, JudgeRequest, iter_in_chunks, swap, win_score
 from judgeaudit.runstore import RunStore, content_hash
+from judgeaudit.vocabulary import ORDERS
 
-ORDERS = ("base_first", "perturbed_first")
 RAW_LIMIT = 4000
 _PAIR_FIELDS = ("pair_id", "item_id", "probe", "kind", "category", "prompt", "base", "perturbed")
 
@@ -81,17 +82,14 @@ def make_record(judge: Any, unit: Unit, judgment: Judgment) -> dict[str, Any]:
     if judgment.criteria:
         criteria = {name: (win_score(_perturbed_view(d, unit.order)) if d is not None else None)
                     for name, d in judgment.criteria.items()}
-    usage = {"prompt_tokens": 0, "completion_tokens": 0, "cost_usd": 0.0, "cached": False}
-    if judgment.usage:
-        usage.update(judgment.usage)
-    return {
-        "key": unit.key, "judge": judge.name, "template": template_name(judge),
-        "pair_id": _get(pair, "pair_id"), "item_id": _get(pair, "item_id"), "probe": _get(pair, "probe"),
-        "kind": _get(pair, "kind"), "category": _get(pair, "category"), "order": unit.order, "repeat": unit.repeat,
-        "base": _get(pair, "base"), "perturbed": _get(pair, "perturbed"),
-        "probs": judgment.probs, "parsed": judgment.parsed, "score_perturbed": score,
-        "criteria_perturbed": criteria, "raw": (judgment.raw or "")[:RAW_LIMIT], "usage": usage,
-    }
+    return JudgmentRecord(
+        key=unit.key, judge=judge.name, template=template_name(judge),
+        pair_id=_get(pair, "pair_id"), item_id=_get(pair, "item_id"), probe=_get(pair, "probe"),
+        kind=_get(pair, "kind"), category=_get(pair, "category"), order=unit.order, repeat=unit.repeat,
+        base=_get(pair, "base"), perturbed=_get(pair, "perturbed"),
+        probs=judgment.probs, parsed=judgment.parsed, score_perturbed=score,
+        criteria_perturbed=criteria, raw=(judgment.raw or "")[:RAW_LIMIT], usage=Usage(**(judgment.usage or {})),
+    ).to_json()
 
 
 def _stream(judge: Any, requests: list[JudgeRequest], concurrency: int | None) -> Iterator[tuple[int, Judgment]]:

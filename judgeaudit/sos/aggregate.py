@@ -93,7 +93,7 @@ def _subtask_summary(spec: BenchmarkSpec, grader: Any, sub: SubtaskOutcome) -> d
     else:
         from judgeaudit.graders import aggregate
 
-        agg = aggregate(grader, [r["metrics"] for r in sub.records])
+        agg = aggregate(grader, [r.metrics for r in sub.records])
         out.update({k: float(v) for k, v in agg.items()})
     return out
 
@@ -114,7 +114,7 @@ def score_benchmark(outcome: BenchmarkOutcome, *, seed: int = 1234, n_resamples:
             values.append(float(v.mean()))
             reps.append(_mc_replicates(v, n_resamples, rng))
         else:
-            per_doc = [r["metrics"] for r in sub.records]
+            per_doc = [r.metrics for r in sub.records]
             values.append(_gen_value(spec, outcome.grader, per_doc))
             draws = rng.integers(0, len(per_doc), size=(n_resamples, len(per_doc)))
             reps.append(np.array([_gen_value(spec, outcome.grader, [per_doc[i] for i in row]) for row in draws]))

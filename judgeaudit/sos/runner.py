@@ -14,6 +14,7 @@ from typing import Any, Callable, Protocol, Sequence
 
 import numpy as np
 
+from judgeaudit.contracts import SosRecord, validate_line
 from judgeaudit.errors import InputError
 from judgeaudit.runstore import RunStore, content_hash
 from judgeaudit.sos.data import DataSource, DataUnavailable, load_subtask_data
@@ -42,7 +43,7 @@ class SosOptions:
 @dataclass
 class SubtaskOutcome:
     spec: SubtaskSpec
-    records: list[dict[str, Any]] = field(default_factory=list)
+    records: list[SosRecord] = field(default_factory=list)
     missing: str | None = None  # why its data or grader could not be had
 
     @property
@@ -50,7 +51,7 @@ class SubtaskOutcome:
         return len(self.records)
 
     def values(self, metric: str) -> np.ndarray:
-        return np.array([float(r[metric]) for r in self.records], dtype=float)
+        return np.array([float(getattr(r, metric)) for r in self.records], dtype=float)
 
 
 @dataclass
@@ -91,12 +92,12 @@ def _mc_record(key: str, sub: SubtaskSpec, item: MCItem, results: Sequence[Any])
     # As the harness: argmax takes the first maximum; acc_norm divides by characters.
     pred = int(np.argmax(lls))
     pred_norm = int(np.argmax(lls / lengths))
-    return {
-        "key": key, "benchmark": sub.benchmark, "subtask": sub.name, "index": item.index,
-        "loglikelihoods": [float(x) for x in lls], "is_greedy": [bool(r.is_greedy) for r in results],
-        "gold": item.gold, "pred": pred, "pred_norm": pred_norm,
-        "acc": float(pred in item.gold), "acc_norm": float(pred_norm in item.gold),
-    }
+    return SosRecord(
+        key=key, benchmark=sub.benchmark, subtask=sub.name, index=item.index,
+        loglikelihoods=[float(x) for x in lls], is_greedy=[bool(r.is_greedy) for r in results],
+        gold=item.gold, pred=pred, pred_norm=pred_norm,
+        acc=float(pred in item.gold), acc_norm=float(pred_norm in item.gold),
+    ).to_json()
 
 
 def resolve_grader(spec: BenchmarkSpec) -> tuple[Any, str | None]:
@@ -199,8 +200,8 @@ class SosRunner:
             except GraderInputError as exc:
                 origin, line = self._docsets[sub.name].where(item.index)
                 raise InputError(origin, str(exc), line=line, field=exc.field) from None
-            self.store.append({"key": key, "benchmark": sub.benchmark, "subtask": sub.name, "index": item.index,
-                               "output": text, "metrics": {k: v for k, v in metrics.items()}})
+            self.store.append(SosRecord(key=key, benchmark=sub.benchmark, subtask=sub.name, index=item.index,
+                                        output=text, metrics=dict(metrics)).to_json())
 
     def run(self, specs: Sequence[BenchmarkSpec]) -> list[BenchmarkOutcome]:
         prepared = [self._prepare(spec) for spec in specs]
@@ -224,7 +225,8 @@ class SosRunner:
                         self.scored += len(chunk)
                         advance(len(chunk))
         by_key = {r["key"]: r for r in self.store.iter_records()}
+        records_path = self.store.records_path
         for outcome, plans in prepared:
             for sub_out, items in plans:
-                sub_out.records = [by_key[k] for k, _ in items if k in by_key]
+                sub_out.records = [validate_line(SosRecord, by_key[k], records_path) for k, _ in items if k in by_key]
         return [outcome for outcome, _ in prepared]

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
 from judgeaudit.probes.checks import AnswerAssessment
+from judgeaudit.vocabulary import OPERATOR_KINDS
 
-OPERATOR_KINDS = ("style", "substance", "judge")
 
 Details = dict[str, Any]
 Impl = Callable[[Mapping[str, Any], str, random.Random], tuple[str, Details]]
