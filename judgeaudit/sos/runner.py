@@ -14,6 +14,7 @@ from typing import Any, Callable, Protocol, Sequence
 
 import numpy as np
 
+from judgeaudit.models.loading import LoadedModel
 from judgeaudit.contracts import SosRecord, validate_line
 from judgeaudit.errors import InputError
 from judgeaudit.runstore import RunStore, content_hash
@@ -77,7 +78,7 @@ class BenchmarkOutcome:
         return self.reason is None and all(s.n > 0 for s in self.subtasks)
 
 
-def model_identity(lm: Any) -> dict[str, str]:
+def model_identity(lm: LoadedModel) -> dict[str, str]:
     return {"model": str(getattr(lm, "name", lm)), "dtype": str(getattr(lm, "dtype", ""))}
 
 
@@ -115,7 +116,7 @@ def resolve_grader(spec: BenchmarkSpec) -> tuple[Any, str | None]:
 class SosRunner:
     """Runs benchmarks for one model into one run store."""
 
-    def __init__(self, lm: Any, store: RunStore, options: SosOptions = SosOptions(), *,
+    def __init__(self, lm: LoadedModel, store: RunStore, options: SosOptions = SosOptions(), *,
                  scorer: Scorer | None = None, generator: Generator | None = None,
                  report: Callable[[str], None] = print, progress: bool = True):
         self.lm = lm

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
+from judgeaudit.models.loading import LoadedModel
 from judgeaudit.runstore import RunStore, default_run_dir, write_json_atomic
 from judgeaudit.sos.aggregate import BenchmarkScore, FactorScore, score_benchmark, score_factors
 from judgeaudit.sos.data import DataSource
@@ -31,7 +32,7 @@ def default_sos_dir(model_spec: str, source: DataSource) -> Path:
                            timestamped=False)
 
 
-def run_sos(lm: Any, out: str | Path, *, tasks: str | Sequence[BenchmarkSpec] = "all",
+def run_sos(lm: LoadedModel, out: str | Path, *, tasks: str | Sequence[BenchmarkSpec] = "all",
             options: SosOptions = SosOptions(), scorer: Scorer | None = None, generator: Generator | None = None,
             report: Callable[[str], None] = print, progress: bool = True) -> SosRun:
     """Score ``lm`` (a LoadedModel) on the selected benchmarks into the run directory ``out``."""
