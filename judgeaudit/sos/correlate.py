@@ -21,8 +21,9 @@ from judgeaudit.errors import InputError
 from judgeaudit.runstore import write_atomic, write_json_atomic
 from judgeaudit.sos.importers import ModelScores, read_sos_file
 from judgeaudit.sos.spec import FACTOR_TITLES, FACTORS, BenchmarkSpec, load_specs
+from judgeaudit.stats.bootstrap import DEFAULT_LEVEL as CI_LEVEL
+from judgeaudit.stats.bootstrap import named_rng, percentile_bootstrap
 
-CI_LEVEL = 0.95
 
 
 @dataclass
@@ -123,17 +124,12 @@ def join_names(sos: Sequence[str], judge: Sequence[str], name_map: Mapping[str, 
 
 
 def _bootstrap_ci(x: np.ndarray, y: np.ndarray, stat, n_resamples: int, rng: np.random.Generator):
-    reps = np.empty(n_resamples)
-    n = len(x)
-    for b in range(n_resamples):
-        idx = rng.integers(0, n, size=n)
-        xs, ys = x[idx], y[idx]
-        reps[b] = np.nan if np.ptp(xs) == 0 or np.ptp(ys) == 0 else stat(xs, ys).statistic
-    reps = reps[~np.isnan(reps)]
-    if len(reps) == 0:
-        return None
-    alpha = (1 - CI_LEVEL) / 2
-    return float(np.quantile(reps, alpha)), float(np.quantile(reps, 1 - alpha))
+    """Percentile interval over models, each model's (x, y) kept together; a resample with a
+    constant side has no rank correlation and is left out."""
+    def statistic(xs: np.ndarray, ys: np.ndarray) -> float:
+        return np.nan if np.ptp(xs) == 0 or np.ptp(ys) == 0 else stat(xs, ys).statistic
+
+    return percentile_bootstrap((x, y), statistic, resamples=n_resamples, level=CI_LEVEL, rng=rng, paired=True).ci
 
 
 def correlate_scores(sos: ModelScores, judge: Mapping[str, float], name_map: Mapping[str, str] | None = None, *,
@@ -148,7 +144,7 @@ def correlate_scores(sos: ModelScores, judge: Mapping[str, float], name_map: Map
     fscores = {m: factor_scores(sos[m], specs) for m in sos}
     notes = []
     factors = []
-    for k, factor in enumerate(FACTORS):
+    for factor in FACTORS:
         pts = [(s, fscores[s][factor], judge[j]) for s, j in pairs if fscores[s][factor] is not None]
         used = sorted({b for s, _ in pairs for b in sos[s] if specs[b].factor == factor}) if pairs else []
         fc = FactorCorrelation(factor, len(pts), used, points=pts)
@@ -156,7 +152,7 @@ def correlate_scores(sos: ModelScores, judge: Mapping[str, float], name_map: Map
             x = np.array([p[1] for p in pts])
             y = np.array([p[2] for p in pts])
             if np.ptp(x) > 0 and np.ptp(y) > 0:
-                rng = np.random.default_rng([seed, k])
+                rng = named_rng(seed, factor)
                 sp, kt = spearmanr(x, y), kendalltau(x, y)
                 fc.spearman, fc.spearman_p = float(sp.statistic), float(sp.pvalue)
                 fc.kendall, fc.kendall_p = float(kt.statistic), float(kt.pvalue)
