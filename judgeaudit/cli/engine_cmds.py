@@ -28,7 +28,8 @@ def _dir_size_mb(path: Path) -> float:
 @click.option("--load", is_flag=True, help="Also load each model and print its size and window.")
 def models(specs: tuple[str, ...], load: bool) -> None:
     """Show what model SPECS resolve to (default: the embedded `smollm2`), and the weight cache."""
-    from judgeaudit.models.loading import cache_root, load_model, resolve_spec
+    from judgeaudit.cache_dirs import cache_root, models_cache_dir
+    from judgeaudit.models.loading import load_model, resolve_spec
 
     out = make_console()
     table = Table(title="model specs")
@@ -47,7 +48,7 @@ def models(specs: tuple[str, ...], load: bool) -> None:
                        f"{lm.max_length}, {lm.device}/{str(lm.dtype).replace('torch.', '')}, {time.perf_counter() - t0:.1f}s")
         table.add_row(*row)
     out.print(table)
-    root = cache_root() / "models"
+    root = models_cache_dir()
     entries = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")) if root.exists() else []
     out.print(f"cache: {cache_root()} (set JUDGEAUDIT_CACHE to move it)")
     for p in entries:

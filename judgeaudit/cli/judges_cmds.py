@@ -10,7 +10,7 @@ from judgeaudit.console import console as make_console
 from judgeaudit.errors import JudgeauditError
 
 def _judge_options(f):
-    f = click.option("--cache-dir", type=click.Path(file_okay=False), default=None, help="API response cache (default ~/.cache/judgeaudit/api).")(f)
+    f = click.option("--cache-dir", type=click.Path(file_okay=False), default=None, help="API response cache (default $JUDGEAUDIT_CACHE/api, i.e. ~/.cache/judgeaudit/api).")(f)
     f = click.option("--api-key-env", default=None, help="Environment variable holding the API key (default OPENAI_API_KEY).")(f)
     f = click.option("--api-base", default=None, help="Base URL of an OpenAI-compatible server.")(f)
     f = click.option("--mode", type=click.Choice(["logprob", "generative"]), default="logprob", show_default=True,

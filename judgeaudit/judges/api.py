@@ -23,7 +23,8 @@ from judgeaudit.errors import JudgeauditError
 from judgeaudit.judges.pricing import cost_usd, price_of, price_table
 from judgeaudit.judges.prompting import Template, load_template
 from judgeaudit.judges.protocol import BaseJudge, Judgment, JudgeRequest, normalize
-from judgeaudit.judges.request_cache import RequestCache, default_cache_dir, public_endpoint
+from judgeaudit.cache_dirs import api_cache_dir
+from judgeaudit.judges.request_cache import RequestCache, public_endpoint
 from judgeaudit.judges.token_verdicts import grade_from_tokens, overall_from_tokens
 from judgeaudit.runstore import content_hash
 
@@ -98,7 +99,7 @@ class APIJudge(BaseJudge):
         self.key_env = api_key_env or DEFAULT_KEY_ENV
         self.concurrency = max(1, int(concurrency))
         self.batch_size = 4 * self.concurrency
-        self.cache = RequestCache(cache_dir if cache_dir is not None else default_cache_dir())
+        self.cache = RequestCache(cache_dir if cache_dir is not None else api_cache_dir())
         self.reasoning = any(model == p or model.startswith(p + "-") for p in _REASONING_PREFIXES)
         self.temperature = float(temperature)
         self.max_tokens = int(max_tokens or self.template.max_tokens)
