@@ -33,7 +33,7 @@ def sos(model_spec: str, tasks: str, data_dir: str | None, fixtures: bool, limit
     from judgeaudit.errors import InputError
     from judgeaudit.models.loading import load_model
     from judgeaudit.sos.data import DataSource
-    from judgeaudit.sos.results import results_table
+    from judgeaudit.reports.sos import results_table
     from judgeaudit.sos.runner import SosOptions
     from judgeaudit.sos.spec import load_specs, select_specs
     from judgeaudit.sos.suite import LM_EVAL_RESULTS, default_sos_dir, run_sos
@@ -72,7 +72,8 @@ def sos(model_spec: str, tasks: str, data_dir: str | None, fixtures: bool, limit
 def correlate(sos_files: tuple[str, ...], judge_scores: str, name_map: str | None, out: str, seed: int,
               n_resamples: int) -> None:
     """Correlate SOS factor scores with judge scores across models."""
-    from judgeaudit.sos.correlate import correlate_files, correlation_table, write_correlation_outputs
+    from judgeaudit.reports.sos import correlation_table
+    from judgeaudit.sos.correlate import correlate_files, write_correlation_outputs
 
     result = correlate_files(list(sos_files), judge_scores, name_map, seed=seed, n_resamples=n_resamples)
     console = make_console()

@@ -6,10 +6,7 @@ intervals are percentile bootstrap over models (pairs resampled together).
 
 from __future__ import annotations
 
-import base64
 import csv
-import html
-import io
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -188,33 +185,6 @@ def correlate_files(sos_files: Sequence[str], judge_file: str, name_map_file: st
     return result
 
 
-def _f(v: float | None, digits: int = 3) -> str:
-    return "-" if v is None else f"{v:.{digits}f}"
-
-
-def _ci(ci: tuple[float, float] | None) -> str:
-    return "-" if ci is None else f"[{ci[0]:.2f}, {ci[1]:.2f}]"
-
-
-def _p(p: float | None) -> str:
-    return "-" if p is None else (f"{p:.2g}" if p < 0.001 else f"{p:.3f}")
-
-
-def correlation_table(result: CorrelationResult):
-    from rich.table import Table
-
-    table = Table(title="SOS factor scores vs judge scores across models",
-                  caption=f"{int(CI_LEVEL * 100)}% percentile bootstrap CIs over models ({result.n_resamples} "
-                          f"resamples, seed {result.seed}); p: two-sided, scipy spearmanr / kendalltau")
-    for col in ("factor", "n models", "benchmarks", "Spearman rho", "95% CI", "p", "Kendall tau", "95% CI", "p"):
-        table.add_column(col, justify="left" if col in ("factor", "benchmarks") else "right",
-                         no_wrap=col in ("factor", "95% CI"))
-    for fc in result.factors:
-        table.add_row(FACTOR_TITLES[fc.factor], str(fc.n), str(len(fc.benchmarks)), _f(fc.spearman),
-                      _ci(fc.spearman_ci), _p(fc.spearman_p), _f(fc.kendall), _ci(fc.kendall_ci), _p(fc.kendall_p))
-    return table
-
-
 def result_document(result: CorrelationResult) -> dict[str, Any]:
     return {
         "statistics": {"ci_level": CI_LEVEL, "method": "percentile bootstrap over models (pairs)",
@@ -229,48 +199,11 @@ def result_document(result: CorrelationResult) -> dict[str, Any]:
     }
 
 
-def _scatter_png(fc: FactorCorrelation) -> str:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(5, 4), dpi=100)
-    if fc.points:
-        ax.scatter([p[1] for p in fc.points], [p[2] for p in fc.points], s=18)
-    ax.set_xlabel(f"SOS {FACTOR_TITLES[fc.factor].lower()} score")
-    ax.set_ylabel("judge score")
-    ax.set_title(f"{FACTOR_TITLES[fc.factor]}: rho={_f(fc.spearman, 2)}, tau={_f(fc.kendall, 2)} (n={fc.n})")
-    fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png")
-    plt.close(fig)
-    return base64.b64encode(buf.getvalue()).decode("ascii")
-
-
-def report_html(result: CorrelationResult) -> str:
-    rows = "".join(
-        f"<tr><td>{html.escape(FACTOR_TITLES[fc.factor])}</td><td>{fc.n}</td><td>{_f(fc.spearman)}</td>"
-        f"<td>{_ci(fc.spearman_ci)}</td><td>{_p(fc.spearman_p)}</td><td>{_f(fc.kendall)}</td>"
-        f"<td>{_ci(fc.kendall_ci)}</td><td>{_p(fc.kendall_p)}</td></tr>" for fc in result.factors)
-    figs = "".join(f'<figure><img alt="{fc.factor} scatter" src="data:image/png;base64,{_scatter_png(fc)}"></figure>'
-                   for fc in result.factors)
-    notes = "".join(f"<li>{html.escape(n)}</li>" for n in result.notes)
-    return (
-        "<!doctype html><html><head><meta charset='utf-8'><title>SOS vs judge correlation</title>"
-        "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}"
-        "td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}figure{display:inline-block;margin:0 1em}"
-        "</style></head><body><h1>SOS factor scores vs judge scores</h1>"
-        "<table><tr><th>factor</th><th>n models</th><th>Spearman</th><th>95% CI</th><th>p</th>"
-        f"<th>Kendall</th><th>95% CI</th><th>p</th></tr>{rows}</table>"
-        f"<p>{int(CI_LEVEL * 100)}% percentile bootstrap over models ({result.n_resamples} resamples, seed "
-        f"{result.seed}); p-values two-sided from scipy.</p><ul>{notes}</ul>{figs}</body></html>"
-    )
-
-
 def write_correlation_outputs(result: CorrelationResult, out: str | Path) -> tuple[Path, Path]:
+    from judgeaudit.reports.sos import correlation_html
+
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     write_json_atomic(out / "results.json", result_document(result))
-    write_atomic(out / "report.html", report_html(result))
+    write_atomic(out / "report.html", correlation_html(result))
     return out / "results.json", out / "report.html"
