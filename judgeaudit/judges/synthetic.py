@@ -19,6 +19,7 @@ import re
 from typing import Callable
 
 from judgeaudit.judges.protocol import VERDICTS, BaseJudge, Judgment, JudgeRequest, point_mass
+from judgeaudit.probes.features import markdown_marks
 
 # kind -> what it does (shown by `judgeaudit judges list`)
 KINDS: dict[str, str] = {
@@ -28,15 +29,6 @@ KINDS: dict[str, str] = {
     "position": "prefers answer A with probability p",
     "random": "a uniformly random verdict",
 }
-
-_MD_LINE = re.compile(r"(?m)^\s*(#{1,6}\s|[-*+]\s|\d+[.)]\s|>\s|\|.*\|\s*$|```)")
-_MD_INLINE = re.compile(r"\*\*[^*\n]+\*\*|__[^_\n]+__|`[^`\n]+`|\[[^\]\n]+\]\([^)\n]+\)")
-
-
-def markdown_marks(text: str) -> int:
-    """How many markdown structures (headers, list items, quotes, tables, bold, code, links) a text has."""
-    return len(_MD_LINE.findall(text)) + len(_MD_INLINE.findall(text))
-
 
 def _graded(diff: float, strong_at: float, eps: float = 1e-9) -> str:
     """Verdict for A from a signed difference A - B."""

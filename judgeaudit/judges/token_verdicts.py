@@ -18,12 +18,11 @@ import math
 import re
 from typing import Any, Sequence
 
-from judgeaudit.judges.verdicts import normalize_comparison
+from judgeaudit.judges.verdicts import INTEGER_GRADE, OPERATOR, OVERALL, normalize_comparison
 
-_OVERALL = re.compile(r"\[\[\s*([AB])\s*(>>|<<|>|<|==|=)\s*([AB])\s*\]\]")
-_HEAD = re.compile(r"^\s*([AB])\s*(>>|<<|>|<|==|=)?\s*([AB])?")
-_OP = re.compile(r"^\s*(>>|<<|>|<|==|=)")
-_GRADE = re.compile(r"\[\[\s*(\d{1,3})\s*\]\]")
+# A token's alternatives: a letter with maybe an operator and the other letter, or an operator alone.
+_HEAD = re.compile(r"^\s*([AB])\s*" + OPERATOR + r"?\s*([AB])?")
+_OP = re.compile(r"^\s*" + OPERATOR)
 
 
 def _token_at(starts: list[int], tokens: Sequence[dict], char: int) -> int | None:
@@ -49,7 +48,7 @@ def overall_from_tokens(tokens: Sequence[dict[str, Any]]) -> dict[str, float] | 
     if not tokens:
         return None
     text = "".join(t["token"] for t in tokens)
-    matches = list(_OVERALL.finditer(text))
+    matches = list(OVERALL.finditer(text))
     if not matches:
         return None
     m = matches[-1]
@@ -102,7 +101,7 @@ def grade_from_tokens(tokens: Sequence[dict[str, Any]], low: int, high: int) -> 
     if not tokens:
         return None
     text = "".join(t["token"] for t in tokens)
-    matches = list(_GRADE.finditer(text))
+    matches = list(INTEGER_GRADE.finditer(text))
     if not matches:
         return None
     m = matches[-1]
