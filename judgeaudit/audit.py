@@ -97,7 +97,7 @@ def run_probe(judge: str, *, battery: str = "default", items: str | os.PathLike 
     from judgeaudit.judges import make_judge, run_judgments
     from judgeaudit.judges.protocol import as_judge
     from judgeaudit.reports.html import render_report
-    from judgeaudit.stats.results import compute_results
+    from judgeaudit.stats.probe_results import compute_results
 
     start = time.perf_counter()
     pair_set = build_probe_pairs(battery=battery, items=items, limit=limit, seed=seed)
@@ -186,14 +186,14 @@ def sos_ground_truth(run: ProbeRun, *, api_base: str | None = None, data_dir: st
         return {"note": f"SOS-Bench ground truth needs the judge's weights; skipped for a {kind} judge."}
     try:
         from judgeaudit.sos.data import DataSource
-        from judgeaudit.sos.runner import SosOptions
-        from judgeaudit.sos.suite import run_sos
+        from judgeaudit.sos.document_scoring import SosOptions
+        from judgeaudit.sos.pipeline import run_sos
     except ImportError:
         return {"note": "SOS-Bench scoring is not available in this installation; section skipped."}
     source = DataSource("dir", str(data_dir)) if data_dir is not None else DataSource("fixtures")
     sos = run_sos(lm, run.dir / "sos", tasks=tasks, options=SosOptions(source=source),
                   report=lambda _msg: None, progress=progress)
-    doc = sos.results
+    doc = sos.result_documents
     scores: dict[str, Any] = {}
     for name, f in (doc.get("factors") or {}).items():
         scores[f"factor: {f.get('title', name)}"] = _score_row(f)
@@ -252,7 +252,7 @@ def rerender(directory: str | os.PathLike, *, results: dict[str, Any] | None = N
     or (``recompute``) from records.jsonl with the run's settings."""
     from judgeaudit.reports.html import render_report
     from judgeaudit.stats.outcomes import load_records
-    from judgeaudit.stats.results import compute_results
+    from judgeaudit.stats.probe_results import compute_results
 
     store_dir = Path(directory)
     if not store_dir.is_dir():

@@ -171,9 +171,6 @@ class RunStore:
         write_json_atomic(path, results)
         return path
 
-    def read_results(self) -> dict[str, Any]:
-        return json.loads((self.dir / self.RESULTS).read_text(encoding="utf-8"))
-
     def write_report(self, html: str) -> Path:
         path = self.dir / self.REPORT
         write_atomic(path, html)

@@ -9,9 +9,9 @@ import pytest
 
 from judgeaudit.graders.math_answers import boxed_answer
 from judgeaudit.sos.data import DataSource
-from judgeaudit.sos.runner import SosOptions
+from judgeaudit.sos.document_scoring import SosOptions
 from judgeaudit.sos.spec import load_specs, select_specs
-from judgeaudit.sos.suite import run_sos
+from judgeaudit.sos.pipeline import run_sos
 
 FIXTURES = Path(__file__).resolve().parents[1] / "benchmarks" / "fixtures" / "generative"
 GENERATIVE = "ifeval,math_hard,livebench,livebench_if"

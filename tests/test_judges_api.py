@@ -16,7 +16,7 @@ from judgeaudit.judges import make_judge, run_judgments
 from judgeaudit.judges.api import APIJudgeError, MissingAPIKey
 from judgeaudit.judges.pricing import OPENAI_PRICES, price_of, price_table
 from judgeaudit.judges.protocol import JudgeRequest
-from judgeaudit.judges.runner import estimate_judgments
+from judgeaudit.judges.pair_judging import estimate_judgments
 from judgeaudit.judges.token_verdicts import overall_from_tokens
 from judgeaudit.errors import InputError
 from judgeaudit.probes.pairs import Pair

@@ -34,9 +34,9 @@ def sos(model_spec: str, tasks: str, data_dir: str | None, fixtures: bool, limit
     from judgeaudit.models.loading import load_model
     from judgeaudit.sos.data import DataSource
     from judgeaudit.reports.sos import results_table
-    from judgeaudit.sos.runner import SosOptions
+    from judgeaudit.sos.document_scoring import SosOptions
     from judgeaudit.sos.spec import load_specs, select_specs
-    from judgeaudit.sos.suite import LM_EVAL_RESULTS, default_sos_dir, run_sos
+    from judgeaudit.sos.pipeline import LM_EVAL_RESULTS, default_sos_dir, run_sos
 
     if fixtures and data_dir:
         raise InputError("--data-dir", "use either --fixtures or --data-dir, not both")

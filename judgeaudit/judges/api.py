@@ -114,9 +114,6 @@ class APIJudge(BaseJudge):
         self._lock = threading.Lock()
         self._client_obj = None
         self._inflight: dict[str, threading.Lock] = {}
-        self.requests_sent = 0
-        self.cache_hits = 0
-        self.spent_usd = 0.0
         self.__key = self._read_key(required=not dry_run)
 
     def __repr__(self) -> str:  # never shows the key
@@ -198,15 +195,11 @@ class APIJudge(BaseJudge):
     def _complete_locked(self, messages: list[dict[str, str]], params: dict[str, Any], key: str) -> dict[str, Any]:
         hit = self.cache.get(key)
         if hit is not None and isinstance(hit.get("content"), str):
-            with self._lock:
-                self.cache_hits += 1
             return {**hit, "cached": True, "cost_usd": 0.0}
         response = self._call_with_retries(messages, params)
         usage = response["usage"]
         cost = cost_usd(usage["prompt_tokens"], usage["completion_tokens"], self.price)
         self.cache.put(key, {"model": self.model, "endpoint": self.endpoint, "params": params, "messages": messages, **response})
-        with self._lock:
-            self.spent_usd += cost or 0.0
         return {**response, "cached": False, "cost_usd": cost}
 
     def _call_with_retries(self, messages: list[dict[str, str]], params: dict[str, Any]) -> dict[str, Any]:
@@ -215,8 +208,6 @@ class APIJudge(BaseJudge):
         attempt = 0
         while True:
             try:
-                with self._lock:
-                    self.requests_sent += 1
                 try:
                     completion = self._client().chat.completions.create(model=self.model, messages=messages, **params)
                 except (ValueError, TypeError, KeyError, AttributeError) as exc:

@@ -77,7 +77,7 @@ class SyntheticJudge(BaseJudge):
     def _oracle(self, req: JudgeRequest) -> str:
         if req.item is None:
             raise ValueError("synthetic:oracle needs the item (key facts, category, constraint) with each request")
-        from judgeaudit.probes.checks import substance_score
+        from judgeaudit.probes.answer_checks import substance_score
 
         # Certain by construction: any difference in substance is a strong preference.
         diff = substance_score(req.item, req.answer_a) - substance_score(req.item, req.answer_b)

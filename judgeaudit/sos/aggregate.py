@@ -20,7 +20,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from judgeaudit.sos.runner import BenchmarkOutcome, SubtaskOutcome
+from judgeaudit.sos.document_scoring import BenchmarkOutcome, SubtaskOutcome
 from judgeaudit.sos.spec import FACTORS, BenchmarkSpec
 from judgeaudit.stats.bootstrap import DEFAULT_LEVEL as CI_LEVEL
 from judgeaudit.stats.bootstrap import named_rng, percentile_bootstrap, percentile_interval

@@ -11,7 +11,7 @@ import random
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
-from judgeaudit.probes.checks import AnswerAssessment
+from judgeaudit.probes.answer_checks import AnswerAssessment
 from judgeaudit.vocabulary import OPERATOR_KINDS
 
 

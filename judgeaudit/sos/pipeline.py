@@ -10,8 +10,8 @@ from judgeaudit.models.loading import LoadedModel
 from judgeaudit.runstore import RunStore, default_run_dir, write_json_atomic
 from judgeaudit.sos.aggregate import BenchmarkScore, FactorScore, score_benchmark, score_factors
 from judgeaudit.sos.data import DataSource
-from judgeaudit.sos.results import lm_eval_document, results_document
-from judgeaudit.sos.runner import Generator, Scorer, SosOptions, SosRunner, model_identity
+from judgeaudit.sos.result_documents import lm_eval_document, results_document
+from judgeaudit.sos.document_scoring import Generator, Scorer, SosOptions, SosRunner, model_identity
 from judgeaudit.sos.spec import BenchmarkSpec, load_specs, select_specs
 
 LM_EVAL_RESULTS = "results_lm_eval.json"

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 from judgeaudit.sos.aggregate import CI_LEVEL, BenchmarkScore, FactorScore
-from judgeaudit.sos.runner import BenchmarkOutcome
+from judgeaudit.sos.document_scoring import BenchmarkOutcome
 from judgeaudit.sos.spec import FACTOR_TITLES
 
 FORMAT = "judgeaudit.sos/1"
