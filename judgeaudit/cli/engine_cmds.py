@@ -110,6 +110,7 @@ def bench(model_spec: str, questions: int, choices: int, seed: int, baseline: st
           json_out: str | None) -> None:
     """Requests/s and peak memory of the engine vs a full-logits baseline, measured in one run."""
     from judgeaudit.engine.bench import compare, run_side
+    from judgeaudit.reports.bench import bench_table, comparison_line
 
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     sides = ["judgeaudit"] + (["naive", "lm-eval"] if baseline == "both" else [baseline])
@@ -118,19 +119,13 @@ def bench(model_spec: str, questions: int, choices: int, seed: int, baseline: st
         console.print(f"running {side} on {questions} questions x {choices} choices ...")
         results[side] = run_side(side, model_spec, questions, choices, seed, batch_tokens)
     out = make_console()
-    table = Table(title=f"{model_spec}: {questions * choices} requests ({questions} questions x {choices} choices, ~300-token contexts)")
-    for col in ("scorer", "seconds", "requests/s", "peak RSS (MiB)"):
-        table.add_column(col, justify="right" if col != "scorer" else "left")
-    for side, r in results.items():
-        table.add_row(side, f"{r.seconds:.1f}", f"{r.requests_per_s:.2f}", f"{r.peak_rss_mb:.0f}")
-    out.print(table)
+    out.print(bench_table(f"{model_spec}: {questions * choices} requests ({questions} questions x {choices} "
+                          f"choices, ~300-token contexts)", results))
     summary = {}
     for side in sides[1:]:
         c = compare(results["judgeaudit"], results[side], choices)
         summary[side] = c
-        out.print(f"vs {side}: {c['throughput_ratio']:.2f}x throughput, {c['memory_ratio']:.2f}x less peak memory, "
-                  f"same predictions on {c['same_predictions']}/{c['questions']} questions, "
-                  f"max |logprob diff| {c['max_abs_logprob_diff']:.2e}")
+        out.print(comparison_line(side, c))
     if json_out:
         payload = {side: {"seconds": r.seconds, "requests_per_s": r.requests_per_s, "peak_rss_mb": r.peak_rss_mb}
                    for side, r in results.items()}
