@@ -171,7 +171,10 @@ class APIJudge(BaseJudge):
                 raise APIJudgeError(f"judge {self.model!r} is in dry-run mode and sends no requests")
             from openai import OpenAI
 
-            # The SDK's own retries are off: the loop below retries and honours Retry-After.
+            # The SDK's own retries are off, and _call_with_retries retries instead, because the SDK
+            # (openai 1.x-3.x) cannot retry a 200 whose body is malformed, fixes its backoff in module
+            # constants (0.5 s doubling to 8 s; runs and tests need it configurable), and gives up on
+            # a Retry-After over two minutes where a rate-limited batch run should wait.
             self._client_obj = OpenAI(api_key=self.__key, base_url=self.api_base, max_retries=0, timeout=self.timeout)
         return self._client_obj
 

@@ -43,21 +43,29 @@ def _other(letter: str) -> str:
     return "B" if letter == "A" else "A"
 
 
-def overall_from_tokens(tokens: Sequence[dict[str, Any]]) -> dict[str, float] | None:
-    """Weights over the five verdicts around the last ``[[..]]``, or None when not readable."""
+def _last_match(tokens: Sequence[dict[str, Any]], pattern: re.Pattern) -> tuple[re.Match, str, list[int]] | None:
+    """The last match of ``pattern`` in the written text, the text, and each token's start offset."""
     if not tokens:
         return None
     text = "".join(t["token"] for t in tokens)
-    matches = list(OVERALL.finditer(text))
+    matches = list(pattern.finditer(text))
     if not matches:
-        return None
-    m = matches[-1]
-    if normalize_comparison(*m.groups()) is None:
         return None
     starts, pos = [], 0
     for t in tokens:
         starts.append(pos)
         pos += len(t["token"])
+    return matches[-1], text, starts
+
+
+def overall_from_tokens(tokens: Sequence[dict[str, Any]]) -> dict[str, float] | None:
+    """Weights over the five verdicts around the last ``[[..]]``, or None when not readable."""
+    found = _last_match(tokens, OVERALL)
+    if found is None:
+        return None
+    m, text, starts = found
+    if normalize_comparison(*m.groups()) is None:
+        return None
     i_letter = _token_at(starts, tokens, m.start(1))
     i_op = _token_at(starts, tokens, m.start(2))
     if i_letter is None or i_op is None:
@@ -98,17 +106,10 @@ def overall_from_tokens(tokens: Sequence[dict[str, Any]]) -> dict[str, float] | 
 
 def grade_from_tokens(tokens: Sequence[dict[str, Any]], low: int, high: int) -> dict[int, float] | None:
     """Weights over grades at the last ``[[N]]``, when N is a single token."""
-    if not tokens:
+    found = _last_match(tokens, INTEGER_GRADE)
+    if found is None:
         return None
-    text = "".join(t["token"] for t in tokens)
-    matches = list(INTEGER_GRADE.finditer(text))
-    if not matches:
-        return None
-    m = matches[-1]
-    starts, pos = [], 0
-    for t in tokens:
-        starts.append(pos)
-        pos += len(t["token"])
+    m, text, starts = found
     i = _token_at(starts, tokens, m.start(1))
     if i is None or starts[i] + len(tokens[i]["token"]) < m.end(1):
         return None  # the number spans several tokens: alternatives are not comparable
