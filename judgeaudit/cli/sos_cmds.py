@@ -72,7 +72,7 @@ def sos(model_spec: str, tasks: str, data_dir: str | None, fixtures: bool, limit
 def correlate(sos_files: tuple[str, ...], judge_scores: str, name_map: str | None, out: str, seed: int,
               n_resamples: int) -> None:
     """Correlate SOS factor scores with judge scores across models."""
-    from judgeaudit.reports.sos import correlation_table
+    from judgeaudit.reports.sos import correlation_html, correlation_table
     from judgeaudit.sos.correlate import correlate_files, write_correlation_outputs
 
     result = correlate_files(list(sos_files), judge_scores, name_map, seed=seed, n_resamples=n_resamples)
@@ -80,5 +80,5 @@ def correlate(sos_files: tuple[str, ...], judge_scores: str, name_map: str | Non
     for line in result.notes:
         console.print(line, markup=False, highlight=False)
     console.print(correlation_table(result))
-    results_path, report_path = write_correlation_outputs(result, out)
+    results_path, report_path = write_correlation_outputs(result, out, correlation_html(result))
     console.print(f"wrote {results_path} and {report_path}", markup=False, highlight=False)

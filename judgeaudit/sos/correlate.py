@@ -199,11 +199,10 @@ def result_document(result: CorrelationResult) -> dict[str, Any]:
     }
 
 
-def write_correlation_outputs(result: CorrelationResult, out: str | Path) -> tuple[Path, Path]:
-    from judgeaudit.reports.sos import correlation_html
-
+def write_correlation_outputs(result: CorrelationResult, out: str | Path, report_html: str) -> tuple[Path, Path]:
+    """results.json and the rendered page (reports.sos.correlation_html) into ``out``."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     write_json_atomic(out / "results.json", result_document(result))
-    write_atomic(out / "report.html", correlation_html(result))
+    write_atomic(out / "report.html", report_html)
     return out / "results.json", out / "report.html"
