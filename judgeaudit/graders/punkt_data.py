@@ -20,7 +20,7 @@ _FILES = ("abbrev_types.txt", "collocations.tab", "sent_starters.txt", "ortho_co
 
 
 def _cache_root() -> Path:
-    from judgeaudit.models.loading import cache_root
+    from judgeaudit.cache_dirs import cache_root
 
     return cache_root()
 
