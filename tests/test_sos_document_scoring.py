@@ -151,7 +151,6 @@ class EchoGrader:
 def test_generative_benchmark_through_grader(tmp_path, monkeypatch):
     import judgeaudit.graders as graders
 
-    monkeypatch.setitem(graders.GRADERS, "echo_test", ("tests.test_sos_runner", "EchoGrader"))
     monkeypatch.setattr(graders, "get_grader", lambda name: EchoGrader() if name == "echo_test" else
                         (_ for _ in ()).throw(KeyError(name)))
     data = tmp_path / "data"

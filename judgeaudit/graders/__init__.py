@@ -10,8 +10,9 @@ in [0, 1] for confidence intervals over items.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any, Mapping, Protocol, Sequence, runtime_checkable
+from typing import Any, Callable, Mapping, Protocol, Sequence, runtime_checkable
+
+from judgeaudit.registry import Registry
 
 
 class GraderInputError(ValueError):
@@ -38,29 +39,25 @@ class Grader(Protocol):
     def score(self, doc: Mapping[str, Any], generation: str) -> dict[str, float]: ...
 
 
-# name -> (module, factory); imported on first use so `import judgeaudit.graders` is cheap.
-GRADERS: dict[str, tuple[str, str]] = {
-    "ifeval": ("judgeaudit.graders.ifeval", "IFEvalGrader"),
-    "math_hard": ("judgeaudit.graders.math_answers", "MathHardGrader"),
-    "livebench": ("judgeaudit.graders.livebench", "LiveBenchGrader"),
-    "livebench_coding": ("judgeaudit.graders.livebench", "coding_grader"),
-    "livebench_data_analysis": ("judgeaudit.graders.livebench", "data_analysis_grader"),
-    "livebench_instruction_following": ("judgeaudit.graders.livebench", "instruction_following_grader"),
-    "livebench_language": ("judgeaudit.graders.livebench", "language_grader"),
-    "livebench_math": ("judgeaudit.graders.livebench", "math_grader"),
-    "livebench_reasoning": ("judgeaudit.graders.livebench", "reasoning_grader"),
-}
+# name -> grader factory, imported on first use so `import judgeaudit.graders` is cheap.
+GRADERS: Registry[Callable[[], Grader]] = Registry("grader")
+GRADERS.register_lazy("ifeval", "judgeaudit.graders.ifeval:IFEvalGrader")
+GRADERS.register_lazy("math_hard", "judgeaudit.graders.math_answers:MathHardGrader")
+GRADERS.register_lazy("livebench", "judgeaudit.graders.livebench:LiveBenchGrader")
+GRADERS.register_lazy("livebench_coding", "judgeaudit.graders.livebench:coding_grader")
+GRADERS.register_lazy("livebench_data_analysis", "judgeaudit.graders.livebench:data_analysis_grader")
+GRADERS.register_lazy("livebench_instruction_following", "judgeaudit.graders.livebench:instruction_following_grader")
+GRADERS.register_lazy("livebench_language", "judgeaudit.graders.livebench:language_grader")
+GRADERS.register_lazy("livebench_math", "judgeaudit.graders.livebench:math_grader")
+GRADERS.register_lazy("livebench_reasoning", "judgeaudit.graders.livebench:reasoning_grader")
 
 _cache: dict[str, Grader] = {}
 
 
 def get_grader(name: str) -> Grader:
     """The grader registered under `name`; KeyError naming the known graders otherwise."""
-    if name not in GRADERS:
-        raise KeyError(f"unknown grader {name!r}; known: {', '.join(sorted(GRADERS))}")
     if name not in _cache:
-        module, attr = GRADERS[name]
-        _cache[name] = getattr(importlib.import_module(module), attr)()
+        _cache[name] = GRADERS[name]()
     return _cache[name]
 
 

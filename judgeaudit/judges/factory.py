@@ -10,33 +10,36 @@
 from __future__ import annotations
 
 import os
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Callable
 from urllib.parse import parse_qsl
 
 from judgeaudit.errors import JudgeauditError
+from judgeaudit.registry import Registry
 
 
-# (spec pattern, kind, what it is): every family make_judge understands, for `judgeaudit judges list`.
-_FAMILIES: tuple[tuple[str, str, str], ...] = (
-    ("smollm2 | HF id | dir | file.gguf", "local", "open-weight model; --mode logprob (default) or generative"),
-    ("gpt-4-1106-preview, gpt-4o, o3-mini, …", "api", "OpenAI API with $OPENAI_API_KEY"),
-    ("NAME --api-base URL", "api", "any OpenAI-compatible server (vLLM, llama.cpp, Ollama)"),
-    ("synthetic:KIND", "synthetic", ""),
-    ("module:attr | file.py:attr", "plugin", "your object or factory with judge_pair or judge_batch"),
-)
+@dataclass(frozen=True)
+class JudgeFamily:
+    build: Callable[..., Any]  # build(spec, **settings) -> judge
+    rows: Callable[[], list[tuple[str, str]]]  # (spec pattern, what it is) rows for `judgeaudit judges list`
+
+
+# kind -> family: every family make_judge understands, in the order `judgeaudit judges list` shows them.
+JUDGE_FAMILIES: Registry[JudgeFamily] = Registry("judge family")
+
+
+def judge_family(kind: str, *rows: tuple[str, str], list_rows: Callable[[], list[tuple[str, str]]] | None = None
+                 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register the decorated builder as family ``kind``; ``rows`` (or ``list_rows()``) describe its specs."""
+    def deco(build: Callable[..., Any]) -> Callable[..., Any]:
+        JUDGE_FAMILIES.register(kind, JudgeFamily(build, list_rows or (lambda: list(rows))))
+        return build
+    return deco
 
 
 def judge_families() -> list[tuple[str, str, str]]:
     """(spec, kind, behaviour) rows for each judge family, synthetic kinds spelled out."""
-    from judgeaudit.judges.synthetic import KINDS
-
-    rows: list[tuple[str, str, str]] = []
-    for spec, kind, what in _FAMILIES:
-        if spec == "synthetic:KIND":
-            rows += [(f"synthetic:{k}" + ("?p=0.8" if k == "position" else ""), kind, d) for k, d in KINDS.items()]
-        else:
-            rows.append((spec, kind, what))
-    return rows
+    return [(spec, kind, what) for kind, family in JUDGE_FAMILIES.items() for spec, what in family.rows()]
 
 
 def _split_options(spec: str) -> tuple[str, dict[str, str]]:
@@ -64,36 +67,59 @@ def make_judge(spec: str, *, template: str = "pairwise", mode: str = "logprob", 
     if not isinstance(spec, str) or not spec.strip():
         raise JudgeauditError("judge spec is empty; try 'smollm2', 'synthetic:oracle' or 'gpt-4-1106-preview'")
     spec = spec.strip()
-    kind = judge_kind(spec, api_base)
-    if kind == "synthetic":
-        from judgeaudit.judges.synthetic import KINDS, SyntheticJudge
+    build = JUDGE_FAMILIES[judge_kind(spec, api_base)].build
+    return build(spec, template=template, mode=mode, api_base=api_base, api_key_env=api_key_env,
+                 concurrency=concurrency, cache_dir=cache_dir, seed=seed, **options)
 
-        base, opts = _split_options(spec)
-        name = base.split(":", 1)[1]
-        if name not in KINDS:
-            raise JudgeauditError(f"unknown synthetic judge {name!r}; choose one of "
-                                  + ", ".join(f"synthetic:{k}" for k in KINDS))
-        unknown = set(opts) - {"p", "seed"}
-        if unknown:
-            raise JudgeauditError(f"judge {spec!r}: unknown option(s) {', '.join(sorted(unknown))} (known: p, seed)")
-        try:
-            p = float(opts.get("p", options.get("p", 0.8)))
-            seed = int(opts.get("seed", seed))
-        except ValueError as exc:
-            raise JudgeauditError(f"judge {spec!r}: bad option value ({exc})") from None
-        if not 0.0 <= p <= 1.0:
-            raise JudgeauditError(f"judge {spec!r}: p must lie in [0, 1], got {p}")
-        return SyntheticJudge(name, seed=seed, p=p)
-    if kind == "api":
-        from judgeaudit.judges.api import APIJudge
 
-        model = spec[len("openai:"):] if spec.startswith("openai:") else spec
-        return APIJudge(model, template=template, api_base=api_base, api_key_env=api_key_env, concurrency=concurrency,
-                        cache_dir=cache_dir, seed=seed, **options)
-    if kind == "plugin":
-        from judgeaudit.judges.plugin import load_plugin
-
-        return load_plugin(spec)
+@judge_family("local", ("smollm2 | HF id | dir | file.gguf", "open-weight model; --mode logprob (default) or generative"))
+def _local(spec: str, *, template: str, mode: str, api_base: str | None, api_key_env: str | None, concurrency: int,
+           cache_dir: str | os.PathLike | None, seed: int, **options: Any):
     from judgeaudit.judges.local import LocalJudge
 
+    # A local model reads no API settings; the extra options are the model's own.
     return LocalJudge(options.pop("model", None) or spec, template=template, mode=mode, **options)
+
+
+@judge_family("api", ("gpt-4-1106-preview, gpt-4o, o3-mini, …", "OpenAI API with $OPENAI_API_KEY"),
+              ("NAME --api-base URL", "any OpenAI-compatible server (vLLM, llama.cpp, Ollama)"))
+def _api(spec: str, *, mode: str, **options: Any):
+    from judgeaudit.judges.api import APIJudge
+
+    model = spec[len("openai:"):] if spec.startswith("openai:") else spec
+    return APIJudge(model, **options)
+
+
+def _synthetic_rows() -> list[tuple[str, str]]:
+    from judgeaudit.judges.synthetic import BEHAVIOURS
+
+    return [(f"synthetic:{k}" + ("?p=0.8" if k == "position" else ""), b.description) for k, b in BEHAVIOURS.items()]
+
+
+@judge_family("synthetic", list_rows=_synthetic_rows)
+def _synthetic(spec: str, *, seed: int, **options: Any):
+    from judgeaudit.judges.synthetic import BEHAVIOURS, SyntheticJudge
+
+    base, opts = _split_options(spec)
+    name = base.split(":", 1)[1]
+    if name not in BEHAVIOURS:
+        raise JudgeauditError(f"unknown synthetic judge {name!r}; choose one of "
+                              + ", ".join(f"synthetic:{k}" for k in BEHAVIOURS))
+    unknown = set(opts) - {"p", "seed"}
+    if unknown:
+        raise JudgeauditError(f"judge {spec!r}: unknown option(s) {', '.join(sorted(unknown))} (known: p, seed)")
+    try:
+        p = float(opts.get("p", options.get("p", 0.8)))
+        seed = int(opts.get("seed", seed))
+    except ValueError as exc:
+        raise JudgeauditError(f"judge {spec!r}: bad option value ({exc})") from None
+    if not 0.0 <= p <= 1.0:
+        raise JudgeauditError(f"judge {spec!r}: p must lie in [0, 1], got {p}")
+    return SyntheticJudge(name, seed=seed, p=p)
+
+
+@judge_family("plugin", ("module:attr | file.py:attr", "your object or factory with judge_pair or judge_batch"))
+def _plugin(spec: str, **_settings: Any):
+    from judgeaudit.judges.plugin import load_plugin
+
+    return load_plugin(spec)

@@ -11,7 +11,11 @@ import random
 import re
 from typing import Any, Callable
 
+from judgeaudit.registry import Registry
+
 Doc = dict[str, Any]
+# name (a spec's `process:`) -> processor
+PROCESSORS: Registry[Callable[[Doc, random.Random], Doc]] = Registry("processor")
 
 
 def _gpqa_clean(text: str | None) -> str:
@@ -23,6 +27,7 @@ def _gpqa_clean(text: str | None) -> str:
     return text.replace("  ", " ")
 
 
+@PROCESSORS.register("gpqa_shuffle_choices")
 def gpqa_shuffle_choices(doc: Doc, rng: random.Random) -> Doc:
     """Put the correct answer among the three distractors in a seeded random order."""
     correct = _gpqa_clean(doc["Correct Answer"])
@@ -32,6 +37,7 @@ def gpqa_shuffle_choices(doc: Doc, rng: random.Random) -> Doc:
             "answer": f"({chr(65 + choices.index(correct))})"}
 
 
+@PROCESSORS.register("musr_parse_choices")
 def musr_parse_choices(doc: Doc, rng: random.Random) -> Doc:
     """MuSR stores its options as the text of a Python list."""
     value = doc["choices"]
@@ -41,8 +47,3 @@ def musr_parse_choices(doc: Doc, rng: random.Random) -> Doc:
         raise ValueError("expected the text of a list of strings") from None
     return {**doc, "choice_list": [str(c) for c in parsed]}
 
-
-PROCESSORS: dict[str, Callable[[Doc, random.Random], Doc]] = {
-    "gpqa_shuffle_choices": gpqa_shuffle_choices,
-    "musr_parse_choices": musr_parse_choices,
-}

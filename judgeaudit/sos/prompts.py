@@ -18,6 +18,7 @@ from typing import Any, Mapping
 import jinja2
 
 from judgeaudit.errors import InputError
+from judgeaudit.registry import UnknownName
 from judgeaudit.sos.data import DocSet, SubtaskData
 from judgeaudit.sos.processors import PROCESSORS
 from judgeaudit.sos.spec import SubtaskSpec
@@ -154,10 +155,10 @@ def _located(docset: DocSet, i: int, err: _DocError, what: str) -> InputError:
 def _process(sub: SubtaskSpec, docset: DocSet, seed: int, what: str) -> list[dict[str, Any]]:
     if not sub.process:
         return list(docset.docs)
-    fn = PROCESSORS.get(sub.process)
-    if fn is None:
-        raise InputError(sub.name, f"unknown processor {sub.process!r}; known: {', '.join(sorted(PROCESSORS))}",
-                         field="process")
+    try:
+        fn = PROCESSORS[sub.process]
+    except UnknownName as exc:
+        raise InputError(sub.name, str(exc), field="process") from None
     rng = random.Random(seed)
     out = []
     for i, doc in enumerate(docset.docs):

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
 from judgeaudit.probes.answer_checks import AnswerAssessment
+from judgeaudit.registry import Registry
 from judgeaudit.vocabulary import OPERATOR_KINDS
 
 
@@ -44,7 +45,7 @@ class Operator:
         return self.impl(item, answer, rng)[0]
 
 
-OPERATORS: dict[str, Operator] = {}
+OPERATORS: Registry[Operator] = Registry("operator")
 
 
 def register(name: str, kind: str, description: str,
@@ -53,15 +54,11 @@ def register(name: str, kind: str, description: str,
         raise ValueError(f"operator kind must be one of {OPERATOR_KINDS}")
 
     def deco(impl: Impl) -> Impl:
-        if name in OPERATORS:
-            raise ValueError(f"operator {name!r} registered twice")
-        OPERATORS[name] = Operator(name, kind, impl, description, expect or _unchanged)
+        OPERATORS.register(name, Operator(name, kind, impl, description, expect or _unchanged))
         return impl
     return deco
 
 
 def get_operator(name: str) -> Operator:
-    try:
-        return OPERATORS[name]
-    except KeyError:
-        raise KeyError(f"unknown operator {name!r}; known: {', '.join(sorted(OPERATORS))}") from None
+    """The operator registered under `name`; KeyError naming the known operators otherwise."""
+    return OPERATORS[name]
