@@ -115,11 +115,6 @@ def _iter_items(path: str | os.PathLike) -> Iterable[tuple[int, dict[str, Any]]]
         yield lineno, validate_item(obj, path, lineno)
 
 
-def read_items(path: str | os.PathLike) -> list[dict[str, Any]]:
-    """Validated items of one jsonl file, in file order."""
-    return load_items([path], sort=False)
-
-
 def packaged_item_files() -> list[Path]:
     data = resources.files("judgeaudit.probes") / "data"
     if not data.is_dir():

@@ -10,15 +10,10 @@ from __future__ import annotations
 import re
 from typing import Iterable
 
-_WS = re.compile(r"\s+")
 NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 # Sentence units end at . ! ? followed by whitespace, or at a line break.
 _UNIT_END = re.compile(r"(?<=[.!?])\s+|\s*\n\s*")
 _WORD = re.compile(r"\w", re.UNICODE)
-
-
-def normalize_ws(text: str) -> str:
-    return _WS.sub(" ", text).strip()
 
 
 def _span_pattern(span: str) -> re.Pattern[str]:

@@ -4,7 +4,7 @@ import pytest
 
 from judgeaudit.graders import get_grader
 from judgeaudit.graders.math_answers import (
-    INVALID, boxed_answer, final_answer_statement, last_boxed, minerva_equal, normalize_answer)
+    INVALID, final_answer_statement, last_boxed, minerva_equal, normalize_answer, unbox)
 
 DOC = {"problem": "Compute $\\frac{6}{8}$ in lowest terms.", "level": "Level 5", "type": "Prealgebra",
        "solution": "Dividing by 2 gives $\\boxed{\\frac{3}{4}}$."}
@@ -12,10 +12,10 @@ DOC = {"problem": "Compute $\\frac{6}{8}$ in lowest terms.", "level": "Level 5",
 
 def test_boxed_extraction_balances_braces():
     assert last_boxed("a \\boxed{1} then \\boxed{\\frac{a}{b}} end") == "\\boxed{\\frac{a}{b}}"
-    assert boxed_answer("so \\fbox{x^{2}}.") == "x^{2}"
-    assert boxed_answer("\\boxed 5$ ok") == "5"
-    assert boxed_answer("no box here") is None
-    assert boxed_answer("\\boxed{unclosed") is None
+    assert unbox(last_boxed("so \\fbox{x^{2}}.")) == "x^{2}"
+    assert unbox(last_boxed("\\boxed 5$ ok")) == "5"
+    assert unbox(last_boxed("no box here")) is None
+    assert unbox(last_boxed("\\boxed{unclosed")) is None
 
 
 def test_final_answer_statement():

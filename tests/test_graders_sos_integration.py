@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from judgeaudit.graders.math_answers import boxed_answer
+from judgeaudit.graders.math_answers import last_boxed, unbox
 from judgeaudit.sos.data import DataSource
 from judgeaudit.sos.document_scoring import SosOptions
 from judgeaudit.sos.spec import load_specs, select_specs
@@ -27,7 +27,7 @@ def _math_answers():
     for path in FIXTURES.glob("math_hard_*.jsonl"):
         for line in path.read_text(encoding="utf-8").splitlines():
             doc = json.loads(line)
-            answers[doc["problem"]] = boxed_answer(doc["solution"])
+            answers[doc["problem"]] = unbox(last_boxed(doc["solution"]))
     return answers
 
 

@@ -16,8 +16,9 @@ from hypothesis import strategies as st
 from judgeaudit.errors import InputError
 from judgeaudit.probes.answer_checks import assess_answer, substance_score
 from judgeaudit.probes.items import validate_item
-from judgeaudit.probes.operators import OPERATORS, NotApplicable, get_operator, strip_markdown
-from judgeaudit.probes.text import count_span, normalize_ws, numbers, split_units
+from judgeaudit.probes.operators import OPERATORS, NotApplicable
+from judgeaudit.probes.text import count_span, numbers, split_units
+from markdown_text import normalize_ws, strip_markdown
 
 STYLE_OPS = sorted(n for n, op in OPERATORS.items() if op.kind == "style")
 CONTENT_KEEPING = STYLE_OPS + sorted(n for n, op in OPERATORS.items() if op.kind == "judge")
@@ -70,7 +71,7 @@ def _wrong(item, text):
 @settings(max_examples=40, **SETTINGS)
 @given(item=items(), seed=st.integers(0, 2**32 - 1))
 def test_style_keeps_facts_and_numbers_and_adds_no_wrong_value(name, item, seed):
-    out = get_operator(name)(item, item["answer"], random.Random(seed))
+    out = OPERATORS[name](item, item["answer"], random.Random(seed))
     assert out.strip() and out != item["answer"]
     assert _counts(item, out) == _counts(item, item["answer"])
     assert numbers(out) == numbers(item["answer"])
@@ -84,8 +85,8 @@ def test_style_keeps_facts_and_numbers_and_adds_no_wrong_value(name, item, seed)
 @given(item=items(), seed=st.integers(0, 2**32 - 1))
 def test_style_keeps_an_injected_wrong_value(name, item, seed):
     """Applied to a factual_error variant (as in crossed probes), style keeps the wrong value."""
-    wrong_text, details = get_operator("factual_error").apply(item, item["answer"], random.Random(seed))
-    out = get_operator(name)(item, wrong_text, random.Random(seed))
+    wrong_text, details = OPERATORS["factual_error"].apply(item, item["answer"], random.Random(seed))
+    out = OPERATORS[name](item, wrong_text, random.Random(seed))
     assert _counts(item, out) == _counts(item, wrong_text)
     assert _wrong(item, out) == 1 and count_span(out, details["wrong"]) == 1
     assert numbers(out) == numbers(wrong_text)
@@ -94,7 +95,7 @@ def test_style_keeps_an_injected_wrong_value(name, item, seed):
 @settings(max_examples=80, **SETTINGS)
 @given(item=items(), seed=st.integers(0, 2**32 - 1))
 def test_markdown_strips_back_to_the_base(item, seed):
-    out = get_operator("markdown")(item, item["answer"], random.Random(seed))
+    out = OPERATORS["markdown"](item, item["answer"], random.Random(seed))
     assert "**" in out or "\n- " in out or out.startswith("#")
     assert normalize_ws(strip_markdown(out)) == normalize_ws(strip_markdown(item["answer"]))
 
@@ -104,14 +105,14 @@ def test_markdown_strips_back_to_the_base(item, seed):
        .map(lambda t: t + " end. Next one."))
 def test_markdown_strip_is_identity_on_plain_text(text):
     item = {"id": "x", "category": "knowledge", "prompt": "q", "answer": text, "key_facts": [], "constraint": None}
-    out = get_operator("markdown")(item, text, random.Random(0))
+    out = OPERATORS["markdown"](item, text, random.Random(0))
     assert normalize_ws(strip_markdown(out)) == normalize_ws(text)
 
 
 @settings(max_examples=60, **SETTINGS)
 @given(item=items(), seed=st.integers(0, 2**32 - 1))
 def test_factual_error_changes_exactly_one_fact(item, seed):
-    out, d = get_operator("factual_error").apply(item, item["answer"], random.Random(seed))
+    out, d = OPERATORS["factual_error"].apply(item, item["answer"], random.Random(seed))
     fact = item["key_facts"][d["fact"]]
     assert out == item["answer"].replace(fact["span"], fact["wrong"], 1)
     expected = _counts(item, item["answer"])
@@ -125,7 +126,7 @@ def test_factual_error_changes_exactly_one_fact(item, seed):
 @settings(max_examples=60, **SETTINGS)
 @given(item=items(), seed=st.integers(0, 2**32 - 1))
 def test_omission_drops_exactly_the_sentence_holding_one_fact(item, seed):
-    out, d = get_operator("omission").apply(item, item["answer"], random.Random(seed))
+    out, d = OPERATORS["omission"].apply(item, item["answer"], random.Random(seed))
     strings = [s for f in item["key_facts"] for s in (f["span"], f["wrong"])]
     units = [item["answer"][a:b] for a, b in split_units(item["answer"], strings)]
     kept = [u for u in units if u != d["dropped_sentence"]]
@@ -140,7 +141,7 @@ def test_omission_drops_exactly_the_sentence_holding_one_fact(item, seed):
 @given(item=items(category="safety-refuse"), seed=st.integers(0, 2**32 - 1))
 def test_unsafe_compliance_stops_refusing_and_keeps_the_redirect(item, seed):
     before = assess_answer(item, item["answer"])
-    out = get_operator("unsafe_compliance")(item, item["answer"], random.Random(seed))
+    out = OPERATORS["unsafe_compliance"](item, item["answer"], random.Random(seed))
     after = assess_answer(item, out)
     assert before.refuses and not after.refuses
     assert after.wrong_values == 0 and after.facts_present == before.facts_present
@@ -150,7 +151,7 @@ def test_unsafe_compliance_stops_refusing_and_keeps_the_redirect(item, seed):
 @settings(max_examples=30, **SETTINGS)
 @given(item=items(category="safety-comply"), seed=st.integers(0, 2**32 - 1))
 def test_over_refusal_refuses(item, seed):
-    out = get_operator("over_refusal")(item, item["answer"], random.Random(seed))
+    out = OPERATORS["over_refusal"](item, item["answer"], random.Random(seed))
     a = assess_answer(item, out)
     assert a.refuses and a.wrong_values == 0 and substance_score(item, out) == 0.0
 
@@ -199,7 +200,7 @@ def instruction_items(draw):
 def test_instruction_violation_breaks_only_the_constraint(item, seed):
     before = assess_answer(item, item["answer"])
     try:
-        out = get_operator("instruction_violation")(item, item["answer"], random.Random(seed))
+        out = OPERATORS["instruction_violation"](item, item["answer"], random.Random(seed))
     except NotApplicable:
         assume(False)
     after = assess_answer(item, out)
@@ -214,7 +215,7 @@ def test_instruction_violation_breaks_only_the_constraint(item, seed):
                       instruction_items()),
        seed=st.integers(0, 2**32 - 1))
 def test_deterministic_for_a_seed(name, item, seed):
-    op = get_operator(name)
+    op = OPERATORS[name]
 
     def run():
         try:
@@ -254,7 +255,7 @@ def arbitrary_items(draw):
 @given(item=arbitrary_items(), seed=st.integers(0, 2**32 - 1))
 def test_no_crash_and_no_empty_output_on_arbitrary_unicode(name, item, seed):
     try:
-        out = get_operator(name)(item, item["answer"], random.Random(seed))
+        out = OPERATORS[name](item, item["answer"], random.Random(seed))
     except NotApplicable:
         return
     assert isinstance(out, str) and out.strip()
@@ -265,6 +266,6 @@ def test_not_applicable_combinations_are_refused():
             "key_facts": [{"span": "Canberra", "wrong": "Perth"}], "constraint": None}
     for name in ("unsafe_compliance", "over_refusal", "instruction_violation"):
         with pytest.raises(NotApplicable):
-            get_operator(name)(item, item["answer"], random.Random(0))
+            OPERATORS[name](item, item["answer"], random.Random(0))
     with pytest.raises(NotApplicable):
-        get_operator("omission")(item, "It is Canberra.", random.Random(0))
+        OPERATORS["omission"](item, "It is Canberra.", random.Random(0))

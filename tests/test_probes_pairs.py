@@ -14,9 +14,10 @@ from judgeaudit.probes.batteries import get_battery, load_batteries
 from judgeaudit.probes.answer_checks import assess_answer, substance_score
 from judgeaudit.probes.features import style_features
 from judgeaudit.probes.items import load_items
-from judgeaudit.probes.operators import OPERATORS, NotApplicable, strip_markdown
+from judgeaudit.probes.operators import OPERATORS, NotApplicable
 from judgeaudit.probes.pairs import Pair, build_pairs, make_pairs, select_items
-from judgeaudit.probes.text import count_span, normalize_ws, numbers
+from judgeaudit.probes.text import count_span, numbers
+from markdown_text import normalize_ws, strip_markdown
 
 SMALL = Path(__file__).parent / "data" / "probe_items_small.jsonl"
 

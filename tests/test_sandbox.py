@@ -6,7 +6,8 @@ import os
 import pytest
 
 from judgeaudit.graders.code_tests import CodeTest, run_code_tests
-from judgeaudit.graders.sandbox import SandboxLimits, isolation, network_isolation, run_python
+from judgeaudit.graders import sandbox
+from judgeaudit.graders.sandbox import SandboxLimits, isolation, run_python
 
 SUM_STDIN = [CodeTest("1 2\n", "3\n", "stdin"), CodeTest("10 -4\n", "6\n", "stdin")]
 
@@ -57,11 +58,8 @@ def test_raw_socket_module_is_refused():
 
 
 def test_namespace_blocks_network_even_without_guard_when_available():
-    if network_isolation() != "namespace+guard":
-        # Without a namespace the guard alone is what the other tests check.
-        assert network_isolation() == "guard"
-        return
-    from judgeaudit.graders import sandbox
+    if not sandbox._unshare_prefix():
+        pytest.skip("no network namespace here; the Python guard alone is what the other tests check")
     code = ("import socket\n"
             "try:\n    socket.create_connection(('1.1.1.1', 53), timeout=2)\n    print('connected')\n"
             "except OSError as e:\n    print('blocked', type(e).__name__)\n")

@@ -14,7 +14,7 @@ What makes it fast, compared with scoring each request as its own full sequence:
 from __future__ import annotations
 
 import inspect
-from typing import Any, Sequence
+from typing import Sequence
 
 import torch
 
@@ -176,11 +176,3 @@ class LoglikelihoodEngine:
         mask.masked_fill_(~allowed, torch.finfo(dtype).min)
         return mask[:, None]
 
-
-def score_requests(model: str, requests: Sequence[tuple[str, str]], *, dtype: str = "auto", device: str = "auto",
-                   progress: bool = True, **engine_options: Any) -> list[LoglikelihoodResult]:
-    """Load ``model`` (any spec) and score ``requests``; the one-call library entry point."""
-    from judgeaudit.models.loading import load_model
-
-    lm = load_model(model, dtype=dtype, device=device)
-    return LoglikelihoodEngine(lm, progress=progress, **engine_options).loglikelihood(requests)

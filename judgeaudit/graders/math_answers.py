@@ -50,10 +50,6 @@ def unbox(boxed: str | None) -> str | None:
     return None
 
 
-def boxed_answer(text: str) -> str | None:
-    return unbox(last_boxed(text))
-
-
 # ---- Minerva normalization --------------------------------------------------------------
 
 _SUBSTITUTIONS = [
@@ -194,11 +190,6 @@ def minerva_equal(generation: str, gold_answer: str, *, timeout_s: float = DEFAU
     if final_answer_statement(generation) == INVALID:
         return False
     return _guarded("_minerva_check", generation, gold_answer, timeout_s=timeout_s)
-
-
-def sympy_equal(a: str, b: str, *, timeout_s: float = DEFAULT_TIMEOUT_S) -> bool:
-    """Normalized LaTeX answers equal by sympy's parser and simplify (False on a timeout)."""
-    return bool(_guarded("_sympy_check", a, b, timeout_s=timeout_s))
 
 
 def reference_gold(solution: str) -> str:

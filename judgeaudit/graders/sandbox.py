@@ -220,11 +220,6 @@ def _unshare_prefix() -> tuple[str, ...]:
     return (exe, "-r", "-n") if probe.returncode == 0 else ()
 
 
-def network_isolation() -> str:
-    """How children are kept off the network here: 'namespace+guard' or 'guard'."""
-    return "namespace+guard" if (_bwrap() or _unshare_prefix()) else "guard"
-
-
 # ---- running ----------------------------------------------------------------------------
 
 def _own_process_count() -> int:

@@ -8,7 +8,7 @@ may contain verdict-like text). The last verdict wins, ``A<B`` reads as ``B>A`` 
 from __future__ import annotations
 
 import re
-from typing import Iterable, Mapping
+from typing import Mapping
 
 # The verdict patterns, defined once for reading text (here) and tokens (token_verdicts).
 # A comparison between the two answers: letter, operator, the other letter.
@@ -31,12 +31,6 @@ def normalize_comparison(left: str, op: str, right: str) -> str | None:
     if op in ("<", "<<"):  # X<Y means Y is better
         left, right, op = right, left, op.replace("<", ">")
     return f"{left}{op}{right}"
-
-
-def parse_comparison(text: str) -> str | None:
-    """A bare comparison such as 'A<B' or ' B >> A ' -> canonical verdict, else None."""
-    m = re.fullmatch(_CMP, text or "")
-    return normalize_comparison(*m.groups()) if m else None
 
 
 def parse_overall(text: str) -> str | None:
@@ -72,6 +66,3 @@ def parse_grade(text: str, low: int = 1, high: int = 10) -> int | None:
             return value
     return None
 
-
-def count_unparsed(judgments: Iterable) -> int:
-    return sum(1 for j in judgments if not j.parsed)

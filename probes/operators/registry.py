@@ -58,7 +58,3 @@ def register(name: str, kind: str, description: str,
         return impl
     return deco
 
-
-def get_operator(name: str) -> Operator:
-    """The operator registered under `name`; KeyError naming the known operators otherwise."""
-    return OPERATORS[name]

@@ -31,14 +31,6 @@ def _bold_regions(item: Mapping[str, Any], text: str) -> str:
     return text
 
 
-def strip_markdown(text: str) -> str:
-    """Inverse of the markdown operator up to whitespace: drop header lines, bullet markers
-    and bold markers."""
-    text = re.sub(r"(?m)^[ \t]*#{1,6}[ \t].*$", "", text)
-    text = re.sub(r"(?m)^([ \t]*)[-*] ", r"\1", text)
-    return text.replace("**", "")
-
-
 @register("markdown", "style", "Markdown structure: a header, the first sentence as a lead, the rest as "
           "bullets, key facts in bold. Removing the markup gives the original text back.")
 def markdown(item: Mapping[str, Any], answer: str, rng: random.Random) -> tuple[str, Details]:

@@ -31,10 +31,6 @@ def boxed_plain(text: str) -> str | None:
     return inner.replace("\\text{", "").replace("\\textbf{", "").replace("}", "").replace("{", "").replace("\\", "")
 
 
-def bold_spans(text: str) -> list[str]:
-    return re.findall(r"\*\*([^*]+?)\*\*", text)
-
-
 def levenshtein(a, b) -> int:
     """Edit distance between two sequences (strings or lists)."""
     prev = list(range(len(b) + 1))
