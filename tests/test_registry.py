@@ -101,6 +101,8 @@ def test_registries_at_their_call_sites_name_the_known_entries():
 
     with pytest.raises(KeyError, match=r"^unknown grader 'nope'; known: ifeval, livebench, "):
         get_grader("nope")
+    from judgeaudit.graders import GRADERS
+    assert [get_grader(name).name for name in GRADERS] == GRADERS.names()
     with pytest.raises(KeyError, match=r"^unknown operator 'nope'; known: .*factual_error"):
         OPERATORS["nope"]
     assert PROCESSORS.names() == ["gpqa_shuffle_choices", "musr_parse_choices"]

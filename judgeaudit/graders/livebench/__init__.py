@@ -9,6 +9,7 @@ is the mean over its tasks of each task's mean item score, as LiveBench computes
 from __future__ import annotations
 
 import re
+from functools import partial
 from typing import Any, Callable, Mapping, Sequence
 
 from judgeaudit.graders import GraderInputError, require
@@ -111,25 +112,10 @@ class LiveBenchGrader:
         return out
 
 
-def coding_grader() -> LiveBenchGrader:
-    return LiveBenchGrader(("coding",))
-
-
-def data_analysis_grader() -> LiveBenchGrader:
-    return LiveBenchGrader(("data_analysis",))
-
-
-def instruction_following_grader() -> LiveBenchGrader:
-    return LiveBenchGrader(("instruction_following",))
-
-
-def language_grader() -> LiveBenchGrader:
-    return LiveBenchGrader(("language",))
-
-
-def math_grader() -> LiveBenchGrader:
-    return LiveBenchGrader(("math",))
-
-
-def reasoning_grader() -> LiveBenchGrader:
-    return LiveBenchGrader(("reasoning",))
+# One grader per category, registered as livebench_<category> in judgeaudit.graders.
+coding_grader = partial(LiveBenchGrader, ("coding",))
+data_analysis_grader = partial(LiveBenchGrader, ("data_analysis",))
+instruction_following_grader = partial(LiveBenchGrader, ("instruction_following",))
+language_grader = partial(LiveBenchGrader, ("language",))
+math_grader = partial(LiveBenchGrader, ("math",))
+reasoning_grader = partial(LiveBenchGrader, ("reasoning",))
