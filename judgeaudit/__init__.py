@@ -7,8 +7,9 @@ installed as its subpackages (see ``[tool.setuptools.package-dir]`` in pyproject
 
 Shared definitions: ``vocabulary`` (orders, probe kinds, verdicts, criteria), ``contracts``
 (the typed records and results files), ``errors`` (the library's exceptions), ``console``
-(the rich console and progress bar). ``audit`` runs probes and audits; ``cli`` is a thin
-layer over it.
+(the rich console and progress bar), ``registry`` (``Registry[T]``, by which judge families,
+synthetic behaviours, graders, operators and processors are named). ``audit`` runs probes and
+audits; ``cli`` is a thin layer over it.
 """
 
 __version__ = "0.1.0"
