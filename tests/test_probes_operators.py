@@ -28,6 +28,9 @@ word = st.text(st.characters(categories=("L", "N")), min_size=1, max_size=7)
 # Fact values carry a Greek letter, so no operator template (ASCII and emoji) can contain one.
 fact_word = st.builds(lambda g, w: g + w, st.sampled_from("αβγδεζηθλμξπσφψω"), word)
 fact_value = st.lists(fact_word, min_size=1, max_size=3).map(" ".join)
+# Elaborations: letters only (an added sentence carries no number), ending in a full stop.
+elab_word = st.text(st.characters(categories=("L",)), min_size=1, max_size=7)
+elaboration = st.lists(elab_word, min_size=2, max_size=8).map(lambda ws: " ".join(ws) + ".")
 
 
 @st.composite
@@ -49,8 +52,9 @@ def items(draw, category="knowledge", constraint=None):
         sentences.insert(0, "I can't help with that.")
         facts = facts[:1]
     answer = " ".join(sentences)
+    elaborations = draw(st.lists(elaboration, min_size=2, max_size=3, unique=True))
     item = {"id": "gen-001", "category": category, "domain": "science", "prompt": "Why is that so?",
-            "answer": answer, "key_facts": facts, "constraint": constraint}
+            "answer": answer, "key_facts": facts, "elaborations": elaborations, "constraint": constraint}
     try:
         validate_item(item)
     except InputError:
@@ -177,6 +181,7 @@ def instruction_items(draw):
     elif kind == "all_lowercase":
         assume(all(f["span"] == f["span"].lower() and f["wrong"] == f["wrong"].lower() for f in base["key_facts"]))
         answer = answer.lower()
+        base = {**base, "elaborations": [e.lower() for e in base["elaborations"]]}
         c = {"type": kind}
     elif kind == "no_commas":
         c = {"type": kind}
@@ -246,7 +251,8 @@ def arbitrary_items(draw):
             {"type": "bullet_count", "value": 2}, {"type": "all_lowercase"}, {"type": "no_commas"},
             {"type": "end_with", "value": "Is there anything else?"}, {"type": "sentence_count", "value": 2}]))
     return {"id": "arb-001", "category": category, "domain": "science", "prompt": draw(st.text(max_size=80)),
-            "answer": answer, "key_facts": facts, "constraint": constraint}
+            "answer": answer, "key_facts": facts, "elaborations": draw(st.lists(st.text(max_size=60), max_size=3)),
+            "constraint": constraint}
 
 
 @pytest.mark.parametrize("name", sorted(OPERATORS))
