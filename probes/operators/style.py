@@ -152,12 +152,15 @@ def verbose(item: Mapping[str, Any], answer: str, rng: random.Random) -> tuple[s
         raise NotApplicable("the item has no elaborations")
     rng.shuffle(extra)
     text = answer.strip()
-    # One elaboration may follow the sentence it expands on (any but the last); the rest close
-    # the answer as a further paragraph of explanation, before any required ending.
+    # One elaboration may follow the opening sentence (the direct answer, which pronouns in an
+    # elaboration can safely refer to); the rest close the answer, before any required ending.
     inline = None
-    if len(extra) > 1 and len(split_units(text, protected(item))) > 1 and rng.random() < 0.5:
+    units = split_units(text, protected(item))
+    if len(extra) > 1 and len(units) > 1 and not text[units[0][0]:units[0][1]].startswith("#") \
+            and rng.random() < 0.5:
         inline = extra.pop()
-        text = insert_after_unit(item, text, rng, inline)
+        end = units[0][1]
+        text = f"{text[:end]} {inline}{text[end:]}"
     text = frame(item, text, None, " ".join(extra))
     if text == answer.strip():
         raise NotApplicable("no elaboration fits this answer")
