@@ -318,3 +318,16 @@ def test_tone_phrases_come_from_the_bank_that_fits_the_category(name, item, seed
         willing = get_operator("unsafe_compliance")(item, item["answer"], random.Random(seed))
         _, d2 = get_operator(name).apply(item, willing, random.Random(seed))
         assert d2["fit"] == "safety-comply" and d2["prefix"] in phrase_bank(name, "opener", "safety-comply")
+
+
+@settings(max_examples=40, **SETTINGS)
+@given(item=items(), data=st.data())
+def test_an_elaboration_carrying_a_fact_or_number_is_rejected(item, data):
+    """Validation treats elaborations like style steps: any annotated string (in any case) or a
+    number in one is an error naming the elaboration."""
+    fact = data.draw(st.sampled_from(item["key_facts"]))
+    value = data.draw(st.sampled_from([fact["span"].upper(), fact["wrong"].lower(), "seven 7"]))
+    bad = dict(item, elaborations=[item["elaborations"][0], f"§ So {value} it is."])
+    with pytest.raises(InputError) as info:
+        validate_item(bad, "items.jsonl", 4)
+    assert info.value.field == "elaborations[1]" and info.value.line == 4
