@@ -24,7 +24,7 @@ import inspect
 import re
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any, Callable, Sequence
@@ -182,12 +182,8 @@ class RewriteSummary:
     kept: int = 0
     rejected: int = 0
     from_records: int = 0
-    reasons: Counter = None  # type: ignore[assignment]
-    by_operator: dict = None  # type: ignore[assignment]
-
-    def __post_init__(self) -> None:
-        self.reasons = self.reasons or Counter()
-        self.by_operator = self.by_operator or {}
+    reasons: Counter = field(default_factory=Counter)
+    by_operator: dict[str, Counter] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {"model": self.model, "rewritable_pairs": self.rewritable, "model_rewrites": self.kept,
