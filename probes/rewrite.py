@@ -32,7 +32,7 @@ from typing import Any, Callable, Sequence
 import yaml
 
 from judgeaudit.errors import JudgeauditError
-from judgeaudit.probes.checks import assess_answer, substance_score
+from judgeaudit.probes.answer_checks import assess_answer, substance_score
 from judgeaudit.probes.operators import OPERATORS
 from judgeaudit.probes.pairs import Pair, apply_probe
 from judgeaudit.probes.text import count_span, numbers
@@ -217,7 +217,7 @@ def _keep(item: dict[str, Any], source: str) -> list[str]:
 def apply_rewrites(pairs: Sequence[Pair], model: Any, store_dir: str | Path, *, progress: bool = True,
                    spec: str | None = None) -> tuple[list[Pair], RewriteSummary]:
     """The pairs with accepted model rewrites in place of rule-based style steps, and the counts."""
-    from judgeaudit.engine.progress import progress_bar
+    from judgeaudit.console import progress_bar
     from judgeaudit.runstore import RunStore, content_hash
 
     store = RunStore(store_dir)
@@ -235,7 +235,8 @@ def apply_rewrites(pairs: Sequence[Pair], model: Any, store_dir: str | Path, *, 
     summary.rewritable = len(tasks)
     todo = [t for t in tasks if t[4] not in known]
     summary.from_records = len(tasks) - len(todo)
-    with progress_bar("rewriting", total=len(todo), enabled=progress) as advance:
+    with progress_bar("rewriting", total=len(tasks), enabled=progress and bool(todo),
+                      done=summary.from_records) as advance:
         def done(k: int, text: str) -> None:
             i, op, _, _, key = todo[k]
             record = {"key": key, "pair_id": pairs[i].pair_id, "op": op, "model": summary.model, "reply": text}

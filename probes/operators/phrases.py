@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 
 from judgeaudit.errors import InputError
-from judgeaudit.probes.checks import reads_as_refusal
+from judgeaudit.probes.answer_checks import reads_as_refusal
 
 PHRASE_FILE = "judgeaudit.probes/data/tone_phrases.yaml"
 MIN_PHRASES = 20

@@ -8,7 +8,7 @@ import random
 import re
 from typing import Any, Mapping
 
-from judgeaudit.probes.checks import reads_as_refusal
+from judgeaudit.probes.answer_checks import reads_as_refusal
 from judgeaudit.probes.operators.compose import adapt, frame, insert_after_unit, pick, protected, safe_addition
 from judgeaudit.probes.operators.phrases import phrase_bank, phrase_categories
 from judgeaudit.probes.operators.registry import Details, NotApplicable, register
