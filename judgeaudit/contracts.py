@@ -61,6 +61,7 @@ class JudgmentRecord(_Record):
     perturbed: str | None = ""
     probs: dict[str, float] | None = None
     parsed: bool | None = None  # None (older records): parsed exactly when a score is present
+    ambiguous: bool = False  # the judge's unquoted verdicts disagreed (read by judges.verdicts' rule)
     criteria_perturbed: dict[str, float | None] | None = None
     raw: str = ""
     usage: Usage = Field(default_factory=Usage)

@@ -75,7 +75,7 @@ def _print_run(console: Console, run) -> None:
     info = run.results.get("run", {})
     cost = f", ${info['cost_usd']:.4f}" if info.get("cost_usd") else ""
     console.print(f"{run.n_pairs} pairs, {run.results['n_judgments']} judgments "
-                  f"({run.results['unparsed']} unparsed) in {run.wall_s:.1f} s{cost}")
+                  f"({run.results['unparsed']} unparsed, {run.results.get('ambiguous', 0)} ambiguous) in {run.wall_s:.1f} s{cost}")
     console.print(f"wrote {run.dir / 'results.json'} and {run.dir / 'report.html'}")
 
 

@@ -78,7 +78,8 @@ def make_record(judge: BaseJudge, unit: Unit, judgment: Judgment) -> dict[str, A
         pair_id=_get(pair, "pair_id"), item_id=_get(pair, "item_id"), probe=_get(pair, "probe"),
         kind=_get(pair, "kind"), category=_get(pair, "category"), order=unit.order, repeat=unit.repeat,
         base=_get(pair, "base"), perturbed=_get(pair, "perturbed"),
-        probs=judgment.probs, parsed=judgment.parsed, score_perturbed=score,
+        probs=judgment.probs, parsed=judgment.parsed, ambiguous=bool(getattr(judgment, "ambiguous", False)),
+        score_perturbed=score,
         criteria_perturbed=criteria, raw=(judgment.raw or "")[:RAW_LIMIT], usage=Usage(**(judgment.usage or {})),
     ).to_json()
 
