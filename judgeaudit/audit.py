@@ -21,6 +21,7 @@ from typing import Any, Callable, Sequence
 from judgeaudit.contracts import ProbeResults, validate_line
 from judgeaudit.errors import JudgeauditError
 from judgeaudit.judges.protocol import BaseJudge
+from judgeaudit.judges.request_cache import public_endpoint
 from judgeaudit.runstore import RunStore, default_run_dir
 from judgeaudit.stats.bootstrap import DEFAULT_LEVEL, DEFAULT_RESAMPLES
 
@@ -53,7 +54,9 @@ def build_probe_pairs(*, battery: str = "default", items: str | os.PathLike | No
 def _config(judge: str, *, template: str, mode: str, battery: str, seed: int, items: Any, api_base: str | None,
             limit: int | None, repeats: int) -> dict[str, Any]:
     return {"judge": judge, "template": template, "mode": mode, "battery": battery, "seed": seed,
-            "items": str(Path(items).resolve()) if items is not None else None, "api_base": api_base,
+            "items": str(Path(items).resolve()) if items is not None else None,
+            # Only the public part of the endpoint is written: a URL may carry user:KEY@ or ?api-key=KEY.
+            "api_base": public_endpoint(api_base) if api_base else None,
             "limit": limit, "repeats": repeats}
 
 
@@ -88,13 +91,14 @@ def run_probe(judge: str, *, battery: str = "default", items: str | os.PathLike 
               template: str = "pairwise", mode: str = "logprob", api_base: str | None = None,
               api_key_env: str | None = None, concurrency: int = 8, repeats: int = 1,
               resamples: int = DEFAULT_RESAMPLES, level: float = DEFAULT_LEVEL, progress: bool = True,
-              judge_obj: Any = None) -> ProbeRun:
+              judge_obj: Any = None, max_wait: float | None = None) -> ProbeRun:
     """Judge every pair of the battery in both orders, then write results.json and report.html.
 
     Rerunning with the same ``out`` resumes: judgments already in records.jsonl are kept.
     ``judge_obj`` supplies an already built judge (its spec string is still recorded).
+    ``max_wait`` caps the seconds an API request waits between retries (None: the judge's default).
     """
-    from judgeaudit.judges import make_judge, run_judgments
+    from judgeaudit.judges import judge_kind, make_judge, run_judgments
     from judgeaudit.judges.protocol import as_judge
     from judgeaudit.reports.html import render_report
     from judgeaudit.stats.probe_results import compute_results
@@ -106,9 +110,10 @@ def run_probe(judge: str, *, battery: str = "default", items: str | os.PathLike 
     config = _config(judge, template=template, mode=mode, battery=battery, seed=seed, items=items,
                      api_base=api_base, limit=limit, repeats=repeats)
     store.init_config(config, identity_keys=IDENTITY_KEYS)
+    api_options = {"max_wait": max_wait} if max_wait is not None and judge_kind(judge, api_base) == "api" else {}
     j = as_judge(judge_obj) if judge_obj is not None else make_judge(
         judge, template=template, mode=mode, api_base=api_base, api_key_env=api_key_env,
-        concurrency=concurrency, seed=seed)
+        concurrency=concurrency, seed=seed, **api_options)
     records = run_judgments(j, pair_set.pairs, store, repeats=repeats, concurrency=concurrency, progress=progress)
     usage = _usage(records)
     wall = time.perf_counter() - start

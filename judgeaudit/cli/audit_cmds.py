@@ -33,6 +33,9 @@ def run_options(fn: Callable) -> Callable:
         click.option("--api-base", default=None, help="OpenAI-compatible endpoint (vLLM, llama.cpp, Ollama, ...)."),
         click.option("--api-key-env", default=None, help="Environment variable holding the API key "
                                                         "(default OPENAI_API_KEY)."),
+        click.option("--max-wait", type=click.FloatRange(min=0), default=None,
+                     help="API judges: most seconds one request may wait between retries, Retry-After "
+                          "included (default 120); a longer wait fails the run with a clear line."),
         click.option("--concurrency", type=click.IntRange(min=1), default=8, show_default=True,
                      help="Concurrent requests for API and plugin judges."),
         click.option("--repeats", type=click.IntRange(min=1), default=1, show_default=True,
@@ -48,7 +51,7 @@ def run_options(fn: Callable) -> Callable:
 
 def _run_kwargs(kw: dict[str, Any]) -> dict[str, Any]:
     return {k: kw[k] for k in ("battery", "items", "limit", "seed", "template", "mode", "api_base", "api_key_env",
-                               "concurrency", "repeats", "resamples")}
+                               "concurrency", "repeats", "resamples", "max_wait")}
 
 
 def _print_dry_run(console: Console, est: dict[str, Any]) -> None:
@@ -92,7 +95,7 @@ def probe(out: str | None, dry_run: bool, no_progress: bool, **kw: Any) -> None:
     judge = kw.pop("judge")
     if dry_run:
         args = _run_kwargs(kw)
-        for unused in ("concurrency", "resamples"):
+        for unused in ("concurrency", "resamples", "max_wait"):
             args.pop(unused)
         _print_dry_run(console, estimate_probe(judge, out=out, **args))
         return
