@@ -43,6 +43,29 @@ def write_atomic(path: str | os.PathLike, text: str) -> None:
         raise
 
 
+def check_writable(path: str | os.PathLike, *, directory: bool = False) -> Path:
+    """Make sure ``path`` (a file, or with ``directory`` a folder) can be written, before any work.
+
+    Creates missing parent folders; raises JudgeauditError with one line when it cannot.
+    """
+    path = Path(path)
+    folder = path if directory else path.parent
+    if not directory and path.is_dir():
+        raise JudgeauditError(f"{path}: is a directory; give a file path")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        if not folder.is_dir():
+            raise NotADirectoryError(folder)
+        fd, probe = tempfile.mkstemp(dir=folder, prefix=".write-check.")
+        os.close(fd)
+        os.unlink(probe)
+    except (FileExistsError, NotADirectoryError):
+        raise JudgeauditError(f"{path}: cannot write there: a file stands where a folder is needed") from None
+    except OSError as exc:
+        raise JudgeauditError(f"{path}: cannot write there ({exc.strerror or exc})") from None
+    return path
+
+
 def write_json_atomic(path: str | os.PathLike, obj: Any) -> None:
     write_atomic(path, json.dumps(obj, indent=2, ensure_ascii=False, sort_keys=False) + "\n")
 
@@ -75,8 +98,7 @@ class RunStore:
     REPORT = "report.html"
 
     def __init__(self, directory: str | os.PathLike):
-        self.dir = Path(directory)
-        self.dir.mkdir(parents=True, exist_ok=True)
+        self.dir = check_writable(directory, directory=True)
         self.records_path = self.dir / self.RECORDS
         self._repair_tail()
         self._keys: set[str] = {r["key"] for r in self.iter_records()}

@@ -200,6 +200,10 @@ def compare(run_dirs: tuple[str, ...], html_out: str | None, as_json: bool) -> N
     from judgeaudit.reports.terminal import compare_table
 
     runs = [load_run(d) for d in run_dirs]
+    if html_out:
+        from judgeaudit.runstore import check_writable
+
+        check_writable(html_out)  # before anything is printed
     if as_json:
         click.echo(json.dumps([{"dir": d, "judge": r["judge"], "indices": r["indices"],
                                 "probes": {p["name"]: p["delta"] for p in r["probes"]}}

@@ -13,7 +13,7 @@ from rich.table import Table
 from judgeaudit.console import console as make_console
 from judgeaudit.errors import InputError
 from judgeaudit.jsonl_input import iter_jsonl_objects, require_field
-from judgeaudit.runstore import write_atomic
+from judgeaudit.runstore import check_writable, write_atomic
 
 console = make_console(stderr=True)
 DTYPES = click.Choice(["auto", "float32", "bfloat16", "float16"])
@@ -60,7 +60,8 @@ def read_score_requests(path: str) -> list[dict]:
     rows = []
     for lineno, obj in iter_jsonl_objects(path):
         require_field(path, lineno, obj, "context", str)
-        require_field(path, lineno, obj, "continuation", str)
+        require_field(path, lineno, obj, "continuation", str, check=lambda s: s != "",
+                      expect="a non-empty string (an empty continuation has nothing to score)")
         rows.append(obj)
     if not rows:
         raise InputError(path, "no requests in file")
@@ -81,6 +82,7 @@ def score(model_spec: str, requests_path: str, out_path: str, dtype: str, device
           impl: str) -> None:
     """Score each request's continuation by log-likelihood; output keeps input order and fields."""
     rows = read_score_requests(requests_path)
+    check_writable(out_path)  # before the model is loaded and anything is scored
     from judgeaudit.engine.loglikelihood import LoglikelihoodEngine
     from judgeaudit.models.loading import load_model
 
