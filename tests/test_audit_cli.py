@@ -138,3 +138,26 @@ def test_compare_tabulates_runs(runs, tmp_path):
     res = _invoke("compare", str(runs["longer"][0]), str(runs["oracle"][0]), "--json")
     rows = json.loads(res.output)
     assert rows[0]["probes"]["verbose"] > 0.3 and rows[1]["probes"]["verbose"] == 0
+
+
+PLUGINS = {
+    "exits_in_judge": "def judge_pair(prompt, a, b):\n    import sys\n    sys.exit(0)\n",
+    "exits_on_import": "import sys\nsys.exit(0)\ndef judge_pair(prompt, a, b):\n    return 'A=B'\n",
+    "raises": "def judge_pair(prompt, a, b):\n    raise RuntimeError('backend down')\n",
+    "batch_none": "class J:\n    name = 'j'\n    def judge_batch(self, requests):\n        return None\njudge = J()\n",
+    "batch_short": "class J:\n    name = 'j'\n    def judge_batch(self, requests):\n        return []\njudge = J()\n",
+    "batch_items_none": "class J:\n    name = 'j'\n    def judge_batch(self, requests):\n        return [None] * len(requests)\njudge = J()\n",
+}
+
+
+@pytest.mark.parametrize("name", sorted(PLUGINS))
+def test_misbehaving_plugin_judges_never_pass_an_audit(tmp_path, name):
+    path = tmp_path / f"{name}.py"
+    path.write_text(PLUGINS[name])
+    attr = "judge" if "batch" in name else "judge_pair"
+    for command, code, extra in (("audit", 2, ["--no-sos"]), ("probe", 1, [])):
+        res = CliRunner().invoke(main, [command, "--judge", f"{path}:{attr}", "--out", str(tmp_path / command),
+                                        *extra, *QUICK])
+        assert res.exit_code == code, (command, res.output)
+        assert res.output.startswith("Error: ") and res.output.count("\n") == 1, res.output
+        assert "plugin judge" in res.output or "sys.exit" in res.output

@@ -153,6 +153,9 @@ def audit(policy_path: str | None, compare_judge: str | None, out: str | None, c
         raise UserError(exc, exit_code=AUDIT_ERROR) from exc
     except (KeyboardInterrupt, click.exceptions.Exit, click.Abort):
         raise
+    except SystemExit as exc:  # judge code ending the process must never read as a pass
+        raise UserError(JudgeauditError(f"judge code called sys.exit({exc.code!r}) during the audit; "
+                                        f"nothing was passed"), exit_code=AUDIT_ERROR) from None
     except Exception as exc:  # noqa: BLE001 - one line for the user, never a traceback
         raise UserError(JudgeauditError(f"{type(exc).__name__}: {exc}".splitlines()[0][:500]),
                         exit_code=AUDIT_ERROR) from exc
