@@ -19,10 +19,10 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from judgeaudit.contracts import ProbeResults, validate_line
-from judgeaudit.errors import JudgeauditError
+from judgeaudit.errors import InputError, JudgeauditError
 from judgeaudit.judges.protocol import BaseJudge
 from judgeaudit.judges.request_cache import public_endpoint
-from judgeaudit.runstore import RunStore, default_run_dir
+from judgeaudit.runstore import RunStore, default_run_dir, locked, read_records
 from judgeaudit.stats.bootstrap import DEFAULT_LEVEL, DEFAULT_RESAMPLES
 
 # Settings that make a run directory's judgments what they are; a resume must match them.
@@ -77,7 +77,7 @@ def estimate_probe(judge: str, *, battery: str = "default", items: str | os.Path
                                 "skipped_pairs": len(pair_set.skipped), "repeats": repeats,
                                 "judgments": 2 * repeats * len(pair_set.pairs)}
     if kind in ("api", "synthetic"):
-        store = RunStore(out) if out is not None and Path(out).exists() else None
+        store = RunStore(out, readonly=True) if out is not None and Path(out).exists() else None
         extra = {"dry_run": True} if kind == "api" else {}  # no API key needed to count
         j = make_judge(judge, template=template, mode=mode, api_base=api_base, api_key_env=api_key_env, seed=seed,
                        **extra)
@@ -106,24 +106,28 @@ def run_probe(judge: str, *, battery: str = "default", items: str | os.PathLike 
     start = time.perf_counter()
     pair_set = build_probe_pairs(battery=battery, items=items, limit=limit, seed=seed)
     out_dir = Path(out) if out is not None else default_run_dir(judge)
-    store = RunStore(out_dir)
-    config = _config(judge, template=template, mode=mode, battery=battery, seed=seed, items=items,
-                     api_base=api_base, limit=limit, repeats=repeats)
-    store.init_config(config, identity_keys=IDENTITY_KEYS)
-    api_options = {"max_wait": max_wait} if max_wait is not None and judge_kind(judge, api_base) == "api" else {}
-    j = as_judge(judge_obj) if judge_obj is not None else make_judge(
-        judge, template=template, mode=mode, api_base=api_base, api_key_env=api_key_env,
-        concurrency=concurrency, seed=seed, **api_options)
-    records = run_judgments(j, pair_set.pairs, store, repeats=repeats, concurrency=concurrency, progress=progress)
-    usage = _usage(records)
-    wall = time.perf_counter() - start
-    run_info = {"judge_spec": judge, "mode": mode if _is_local(judge, api_base) else None, "repeats": repeats,
-                "limit": limit, "skipped_pairs": len(pair_set.skipped), **usage, "wall_s": round(wall, 1)}
-    results = compute_results(records, judge=j.name, battery=battery, seed=seed, template=template,
-                              resamples=resamples, level=level,
-                              run={k: v for k, v in run_info.items() if v is not None})
-    store.write_results(results)
-    store.write_report(render_report(results))
+    with locked(out_dir):
+        store = RunStore(out_dir)
+        # The judge is built (spec, key, endpoint checked) before config.json is written; a run
+        # that fails before its first record can be rerun with corrected settings (init_config).
+        api_options = {"max_wait": max_wait} if max_wait is not None and judge_kind(judge, api_base) == "api" else {}
+        j = as_judge(judge_obj) if judge_obj is not None else make_judge(
+            judge, template=template, mode=mode, api_base=api_base, api_key_env=api_key_env,
+            concurrency=concurrency, seed=seed, **api_options)
+        config = _config(judge, template=template, mode=mode, battery=battery, seed=seed, items=items,
+                         api_base=api_base, limit=limit, repeats=repeats)
+        store.init_config(config, identity_keys=IDENTITY_KEYS)
+        records = run_judgments(j, pair_set.pairs, store, repeats=repeats, concurrency=concurrency,
+                                progress=progress)
+        usage = _usage(records)
+        wall = time.perf_counter() - start
+        run_info = {"judge_spec": judge, "mode": mode if _is_local(judge, api_base) else None, "repeats": repeats,
+                    "limit": limit, "skipped_pairs": len(pair_set.skipped), **usage, "wall_s": round(wall, 1)}
+        results = compute_results(records, judge=j.name, battery=battery, seed=seed, template=template,
+                                  resamples=resamples, level=level,
+                                  run={k: v for k, v in run_info.items() if v is not None})
+        store.write_results(results)
+        store.write_report(render_report(results))
     return ProbeRun(out_dir, results, len(pair_set.pairs), pair_set.skipped, wall, j)
 
 
@@ -237,17 +241,80 @@ def _usage(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
 
 def load_run(directory: str | os.PathLike) -> dict[str, Any]:
     """results.json of a finished run, with a clear error when it is missing or unreadable."""
-    import json
+    from judgeaudit.jsonl_input import read_json
 
     path = Path(directory) / RunStore.RESULTS
     if not path.exists():
         raise JudgeauditError(f"{path}: no results.json; run `judgeaudit probe --out {directory}` first")
-    try:
-        results = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise JudgeauditError(f"{path}:{exc.lineno}: invalid JSON ({exc.msg})") from None
+    results = read_json(path)
+    if not isinstance(results, dict):
+        raise InputError(path, f"expected a JSON object (a probe run's results), got {type(results).__name__}")
     validate_line(ProbeResults, results, path)
     return results
+
+
+def _run_config(store: RunStore) -> dict[str, Any]:
+    """config.json of a probe run, with the fields a recompute needs checked."""
+    path = store.dir / RunStore.CONFIG
+    if not path.exists():
+        raise JudgeauditError(f"{path}: missing; cannot recompute without the run's settings")
+    config = store.config()
+    for field, kinds in (("judge", str), ("battery", str), ("seed", int)):
+        if not isinstance(config.get(field), kinds) or isinstance(config.get(field), bool):
+            raise InputError(path, "missing" if field not in config else
+                             f"expected {kinds.__name__}, got {type(config[field]).__name__}", field=field)
+    for field in ("limit", "repeats"):
+        value = config.get(field)
+        if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
+            raise InputError(path, f"expected a whole number >= 1 or null, got {value!r}", field=field)
+    return config
+
+
+def select_run_records(records: Sequence[dict[str, Any]], config: dict[str, Any], *,
+                       torn: bool = False) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """The records that belong to the run ``config`` describes, and an account of the rest.
+
+    A run directory may hold records of an earlier ``--limit`` or ``--repeats`` (resumes keep
+    them), and a damaged file may hold duplicates or too few lines. Kept: the first record of
+    each (pair, order, repeat) of the pairs the config's battery, items, limit and seed give,
+    for repeats below the config's. ``account`` counts what was left out and what is missing.
+    """
+    pair_set = build_probe_pairs(battery=config["battery"], items=config.get("items"), limit=config.get("limit"),
+                                 seed=config["seed"])
+    pair_ids = {p.pair_id for p in pair_set.pairs}
+    repeats = int(config.get("repeats") or 1)
+    kept: list[dict[str, Any]] = []
+    keys: set[str] = set()
+    slots: set[tuple[Any, Any, Any]] = set()
+    left = {"duplicate_key": 0, "other_pairs": 0, "other_repeats": 0, "same_judgment_twice": 0}
+    for r in records:
+        slot = (r.get("pair_id"), r.get("order"), r.get("repeat", 0))
+        if r["key"] in keys:
+            left["duplicate_key"] += 1
+        elif r.get("pair_id") not in pair_ids:
+            left["other_pairs"] += 1
+        elif not isinstance(slot[2], int) or slot[2] >= repeats:
+            left["other_repeats"] += 1
+        elif slot in slots:
+            left["same_judgment_twice"] += 1
+        else:
+            kept.append(r)
+            slots.add(slot)
+        keys.add(r["key"])
+    planned = 2 * repeats * len(pair_ids)
+    missing = planned - len(kept)
+    words = {"duplicate_key": "duplicate lines", "other_pairs": "of pairs outside this run's battery/limit/items",
+             "other_repeats": "of repeats beyond --repeats", "same_judgment_twice": "judging a pair, order and "
+                                                                                 "repeat already judged"}
+    parts = [f"{n} {words[k]}" for k, n in left.items() if n]
+    if torn:
+        parts.append("a torn last line")
+    note = (f"used {len(kept)} of {len(records)} records"
+            + (f"; left out {', '.join(parts)}" if parts else "")
+            + (f"; {missing} of the {planned} planned judgments are missing (unfinished or truncated file)"
+               if missing > 0 else ""))
+    return kept, {"records_read": len(records), "used": len(kept), "left_out": {k: n for k, n in left.items() if n},
+                  "torn_last_line": torn, "planned": planned, "missing": max(missing, 0), "note": note}
 
 
 def rerender(directory: str | os.PathLike, *, results: dict[str, Any] | None = None, recompute: bool = False,
@@ -256,37 +323,39 @@ def rerender(directory: str | os.PathLike, *, results: dict[str, Any] | None = N
     """Write report.html again: from ``results`` (also saved as results.json), from results.json,
     or (``recompute``) from records.jsonl with the run's settings."""
     from judgeaudit.reports.html import render_report
-    from judgeaudit.stats.outcomes import load_records
     from judgeaudit.stats.probe_results import compute_results
 
     store_dir = Path(directory)
     if not store_dir.is_dir():
         raise JudgeauditError(f"{directory}: no such run directory")
     if recompute:
-        config_path = store_dir / RunStore.CONFIG
-        if not config_path.exists():
-            raise JudgeauditError(f"{config_path}: missing; cannot recompute without the run's settings")
-        store = RunStore(store_dir)
-        config = store.config()
-        old = load_run(store_dir) if (store_dir / RunStore.RESULTS).exists() else {}
-        method = old.get("method", {})
-        records = load_records(store.records_path)
-        if not records:
-            raise JudgeauditError(f"{store.records_path}: no judgments recorded")
-        results = compute_results(records, judge=old.get("judge") or records[0].get("judge") or config["judge"],
-                                  battery=config.get("battery", "default"), seed=int(config.get("seed", 0)),
-                                  template=config.get("template", "pairwise"),
-                                  resamples=resamples or method.get("resamples", DEFAULT_RESAMPLES),
-                                  level=level or method.get("level", DEFAULT_LEVEL), run=old.get("run"))
-        for extra in ("sos",):
-            if extra in old:
-                results[extra] = old[extra]
-        store.write_results(results)
+        with locked(store_dir):
+            store = RunStore(store_dir, readonly=True)
+            config = _run_config(store)
+            old = load_run(store_dir) if (store_dir / RunStore.RESULTS).exists() else {}
+            method = old.get("method", {})
+            records, torn = read_records(store.records_path)
+            if not records:
+                raise JudgeauditError(f"{store.records_path}: no judgments recorded")
+            kept, account = select_run_records(records, config, torn=torn)
+            if not kept:
+                raise JudgeauditError(f"{store.records_path}: none of the {len(records)} records belong to this "
+                                      f"run's settings ({account['note']})")
+            results = compute_results(kept, judge=old.get("judge") or kept[0].get("judge") or config["judge"],
+                                      battery=config["battery"], seed=config["seed"],
+                                      template=config.get("template", "pairwise"),
+                                      resamples=resamples or method.get("resamples", DEFAULT_RESAMPLES),
+                                      level=level or method.get("level", DEFAULT_LEVEL),
+                                      run={**(old.get("run") or {}), "recompute": account})
+            for extra in ("sos",):
+                if extra in old:
+                    results[extra] = old[extra]
+            store.write_results(results)
     elif results is not None:
-        store = RunStore(store_dir)
+        store = RunStore(store_dir, readonly=True)
         store.write_results(results)
     else:
         results = load_run(store_dir)
-        store = RunStore(store_dir)
+        store = RunStore(store_dir, readonly=True)
     store.write_report(render_report(results, checks=checks, policy_name=policy_name))
     return results

@@ -8,6 +8,7 @@ keys already present are skipped by the caller.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -17,7 +18,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
-from judgeaudit.errors import JudgeauditError
+from judgeaudit.errors import InputError, JudgeauditError
 
 
 def content_hash(obj: Any) -> str:
@@ -89,6 +90,69 @@ class ConfigMismatch(JudgeauditError):
     """A run directory was started with a different configuration."""
 
 
+class RunLocked(JudgeauditError):
+    """Another process holds the run directory."""
+
+
+def read_records(path: str | os.PathLike) -> tuple[list[dict[str, Any]], bool]:
+    """(records, torn): every line of a records.jsonl, each an object with a string ``key``.
+
+    A last line cut short by a killed writer is left out and reported as ``torn``; any other
+    bad line raises InputError naming file, line and field.
+    """
+    from judgeaudit.jsonl_input import read_lines
+
+    path = Path(path)
+    if not path.exists():
+        return [], False
+    lines = read_lines(path)
+    records: list[dict[str, Any]] = []
+    last = max((i for i, line in enumerate(lines) if line.strip()), default=-1)
+    for i, line in enumerate(lines):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except ValueError as exc:
+            if i == last:
+                return records, True
+            raise InputError(path, f"invalid JSON ({exc.msg if hasattr(exc, 'msg') else exc}); the file is "
+                                   f"damaged in the middle, not by an interrupted run", line=i + 1) from None
+        if not isinstance(obj, dict):
+            raise InputError(path, f"expected a JSON object, got {type(obj).__name__}", line=i + 1)
+        if not isinstance(obj.get("key"), str) or not obj["key"]:
+            raise InputError(path, "missing" if "key" not in obj else "expected a non-empty string",
+                             line=i + 1, field="key")
+        records.append(obj)
+    return records, False
+
+
+LOCK_FILE = ".lock"
+
+
+@contextlib.contextmanager
+def locked(directory: str | os.PathLike) -> Iterator[Path]:
+    """Hold a run directory for one process; a second one gets RunLocked at once.
+
+    Taken before the store is opened (opening repairs a torn last line, which must not
+    happen under a live writer). An advisory lock (flock) on ``.lock``: the kernel drops
+    it when the holder dies, even by SIGKILL, so a killed run never leaves it locked.
+    """
+    import fcntl
+
+    folder = check_writable(directory, directory=True)
+    fh = open(folder / LOCK_FILE, "a+", encoding="utf-8")
+    try:
+        try:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise RunLocked(f"{folder}: another judgeaudit process is running in this directory; "
+                            f"wait for it to finish or use another --out") from None
+        yield folder
+    finally:
+        fh.close()  # closing releases the lock
+
+
 class RunStore:
     """One run directory. Records are dicts with a string field ``key``."""
 
@@ -97,11 +161,20 @@ class RunStore:
     RESULTS = "results.json"
     REPORT = "report.html"
 
-    def __init__(self, directory: str | os.PathLike):
-        self.dir = check_writable(directory, directory=True)
+    def __init__(self, directory: str | os.PathLike, *, readonly: bool = False):
+        """``readonly`` (report, dry runs): records.jsonl is read as it is, never repaired or appended to."""
+        self.readonly = readonly
+        self.dir = Path(directory) if readonly else check_writable(directory, directory=True)
         self.records_path = self.dir / self.RECORDS
-        self._repair_tail()
-        self._keys: set[str] = {r["key"] for r in self.iter_records()}
+        if not readonly:
+            self._repair_tail()
+        self._key_set: set[str] | None = None  # read on first use: rendering a report reads no records
+
+    @property
+    def _keys(self) -> set[str]:
+        if self._key_set is None:
+            self._key_set = {r["key"] for r in self.iter_records()}
+        return self._key_set
 
     # -- config -------------------------------------------------------------------
     def init_config(self, config: dict[str, Any], identity_keys: Iterable[str] | None = None) -> dict:
@@ -111,8 +184,9 @@ class RunStore:
         (default: all of them); other fields (limits, concurrency) may change.
         """
         path = self.dir / self.CONFIG
-        if path.exists():
-            old = json.loads(path.read_text(encoding="utf-8"))
+        # A run with no records yet has judged nothing: a corrected rerun may start it afresh.
+        if path.exists() and self._keys:
+            old = self.config()
             keys = list(identity_keys) if identity_keys is not None else list(config)
             diff = [k for k in keys if old.get(k) != config.get(k)]
             if diff:
@@ -127,8 +201,16 @@ class RunStore:
         return merged
 
     def config(self) -> dict[str, Any]:
+        from judgeaudit.jsonl_input import read_json
+
         path = self.dir / self.CONFIG
-        return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+        if not path.exists():
+            return {}
+        config = read_json(path)
+        if not isinstance(config, dict):
+            raise InputError(path, f"expected a JSON object, got {type(config).__name__}; "
+                                   f"not a judgeaudit run configuration")
+        return config
 
     # -- records ------------------------------------------------------------------
     def _repair_tail(self) -> None:
@@ -150,13 +232,13 @@ class RunStore:
             fh.truncate(cut)
 
     def iter_records(self) -> Iterator[dict[str, Any]]:
-        if not self.records_path.exists():
-            return
-        with open(self.records_path, encoding="utf-8") as fh:
-            for line in fh:
-                line = line.strip()
-                if line:
-                    yield json.loads(line)
+        """Each record; a bad line (other than a torn last one, which is skipped) is an InputError."""
+        yield from read_records(self.records_path)[0]
+
+    @property
+    def torn_tail(self) -> bool:
+        """records.jsonl ends in a line cut short (a killed writer); repaired when opened for writing."""
+        return read_records(self.records_path)[1]
 
     def records(self) -> list[dict[str, Any]]:
         return list(self.iter_records())
@@ -170,6 +252,8 @@ class RunStore:
 
     def append(self, record: dict[str, Any]) -> bool:
         """Append one finished record; returns False (and writes nothing) if its key is present."""
+        if self.readonly:
+            raise RuntimeError(f"{self.dir}: opened read-only")
         key = record.get("key")
         if not isinstance(key, str) or not key:
             raise ValueError("record needs a non-empty string 'key'")

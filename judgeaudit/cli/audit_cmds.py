@@ -187,6 +187,8 @@ def report(run_dir: str, recompute: bool, resamples: int | None) -> None:
 
     results = rerender(run_dir, recompute=recompute, resamples=resamples)
     console = _console()
+    if recompute:
+        _console(stderr=True).print(f"recomputed: {results['run']['recompute']['note']}", markup=False)
     console.print(probe_table(results))
     console.print(indices_table(results))
     console.print(f"wrote {Path(run_dir) / 'report.html'}")
