@@ -164,7 +164,9 @@ def load_template(spec: str | Path) -> Template:
         path = Path(spec_str)
         if not path.is_file():
             raise InputError(path, f"no such template file (built-in templates: {', '.join(BUILTIN_TEMPLATES)})")
-        text = path.read_text(encoding="utf-8")
+        from judgeaudit.jsonl_input import read_text
+
+        text = read_text(path)
         source = str(path)
     try:
         data = yaml.safe_load(text)

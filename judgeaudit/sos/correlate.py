@@ -62,7 +62,11 @@ def _csv_rows(path: Path, columns: Sequence[str]):
     """(line number, row) for each data row of a CSV that must have ``columns``."""
     if not path.exists():
         raise InputError(path, "no such file")
-    with open(path, encoding="utf-8", newline="") as fh:
+    import io
+
+    from judgeaudit.jsonl_input import read_text
+
+    with io.StringIO(read_text(path), newline="") as fh:
         reader = csv.DictReader(fh)
         for col in columns:
             if col not in (reader.fieldnames or []):

@@ -58,8 +58,9 @@ def load_policy(path: str | os.PathLike | None = None) -> Policy:
         source = str(path)
         if not os.path.exists(path):
             raise InputError(path, "no such file")
-        with open(path, encoding="utf-8") as fh:
-            text = fh.read()
+        from judgeaudit.jsonl_input import read_text
+
+        text = read_text(path)
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
