@@ -55,6 +55,7 @@ class LocalJudge(BaseJudge):
         self.batch_size = int(batch_size or (64 if mode == "logprob" else 16))
         self.progress = progress
         self._engine = None
+        self._specials: list[str] | None = None
 
     @property
     def template_name(self) -> str:
@@ -70,12 +71,32 @@ class LocalJudge(BaseJudge):
         return ident
 
     def chat_prompt(self, messages: list[dict[str, str]]) -> str:
-        """The text the model sees before its own turn."""
+        """The text the model sees before its own turn.
+
+        Message text (the answers under judgment) cannot hold the tokenizer's special tokens:
+        an answer containing ``<|im_end|>`` would otherwise end its turn and forge the next one.
+        Each special-token string in the text gets a word joiner (U+2060, invisible) after its
+        first character, so it is read as plain characters.
+        """
         tok = self.lm.tokenizer
+        messages = [{**m, "content": self._plain_text(m["content"])} for m in messages]
         if getattr(tok, "chat_template", None):
             return tok.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
         parts = [f"{m['role'].capitalize()}: {m['content']}" for m in messages]
         return "\n\n".join(parts) + "\n\nAssistant: "
+
+    def _plain_text(self, text: str) -> str:
+        if self._specials is None:
+            tok = self.lm.tokenizer
+            found = set(getattr(tok, "all_special_tokens", []) or [])
+            for added in (getattr(tok, "added_tokens_decoder", None) or {}).values():
+                if getattr(added, "special", False):
+                    found.add(str(added.content))
+            self._specials = sorted((t for t in found if len(t) >= 2), key=len, reverse=True)
+        for special in self._specials:
+            if special in text:
+                text = text.replace(special, special[0] + "\u2060" + special[1:])
+        return text
 
     def judge_batch(self, requests: list[JudgeRequest]) -> list[Judgment]:
         if not requests:
