@@ -258,3 +258,18 @@ def test_garbage_config_is_one_line(runs, tmp_path, config, needle):
         res = CliRunner().invoke(main, args)
         assert res.exit_code == 1 and res.output.startswith("Error: ") and "config.json" in res.output, res.output
         assert res.output.count("\n") == 1 and (needle in res.output or args[0] == "probe")
+
+
+def test_run_files_all_get_the_same_permissions(tmp_path):
+    import os
+    import stat
+
+    old = os.umask(0o027)
+    try:
+        res = CliRunner().invoke(main, ["probe", "--judge", "synthetic:oracle", "--out", str(tmp_path / "run"), *QUICK])
+    finally:
+        os.umask(old)
+    assert res.exit_code == 0, res.output
+    modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in (tmp_path / "run").iterdir() if p.is_file()}
+    assert {"config.json", "records.jsonl", "results.json", "report.html"} <= set(modes)
+    assert set(modes.values()) == {0o640}, modes
