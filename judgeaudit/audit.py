@@ -12,6 +12,7 @@ The CLI commands `probe`, `audit`, `report` and `compare` are thin layers over t
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from dataclasses import dataclass, field
@@ -251,6 +252,24 @@ def load_run(directory: str | os.PathLike) -> dict[str, Any]:
         raise InputError(path, f"expected a JSON object (a probe run's results), got {type(results).__name__}")
     validate_line(ProbeResults, results, path)
     return results
+
+
+# What must agree for runs to be compared probe by probe: (label, how to read it from results.json).
+_COMPARABLE = (("battery", lambda r: r.get("battery")), ("seed", lambda r: r.get("seed")),
+               ("--limit", lambda r: (r.get("run") or {}).get("limit")),
+               ("--repeats", lambda r: (r.get("run") or {}).get("repeats", 1)),
+               ("template", lambda r: r.get("template")))
+
+
+def comparison_warnings(runs: Sequence[dict[str, Any]], dirs: Sequence[str]) -> list[str]:
+    """One line per setting that differs between the runs (their numbers are then not like for like)."""
+    out = []
+    for label, read in _COMPARABLE:
+        values = [read(r) for r in runs]
+        if len({json.dumps(v, sort_keys=True, default=str) for v in values}) > 1:
+            shown = ", ".join(f"{d}: {'none' if v is None else v}" for d, v in zip(dirs, values))
+            out.append(f"runs differ in {label} ({shown}); their numbers are not measured on the same pairs")
+    return out
 
 
 def _run_config(store: RunStore) -> dict[str, Any]:

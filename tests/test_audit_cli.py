@@ -273,3 +273,36 @@ def test_run_files_all_get_the_same_permissions(tmp_path):
     modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in (tmp_path / "run").iterdir() if p.is_file()}
     assert {"config.json", "records.jsonl", "results.json", "report.html"} <= set(modes)
     assert set(modes.values()) == {0o640}, modes
+
+
+def test_compare_warns_when_runs_differ_in_battery_seed_or_limit(runs, tmp_path):
+    other = tmp_path / "other"
+    assert _invoke("probe", "--judge", "synthetic:oracle", "--out", str(other), "--battery", "quick", "--limit", "4",
+                   "--seed", "3", "--resamples", "200", "--no-progress").exit_code == 0
+    res = CliRunner().invoke(main, ["compare", str(runs["longer"][0]), str(other)])
+    assert res.exit_code == 0, res.output
+    assert "Warning: runs differ in seed" in res.output and "Warning: runs differ in --limit" in res.output
+    assert "differ in battery" not in res.output
+    same = CliRunner().invoke(main, ["compare", str(runs["longer"][0]), str(runs["oracle"][0])])
+    assert "Warning" not in same.output
+
+
+@pytest.mark.parametrize("content,needle", [(b"[]", "expected a JSON object"), (b'{"judge": "x"}', "field"),
+                                            (b"\xff{}", "not UTF-8"), (b'{"judge": "x", "battery": "b", "seed": 0, '
+                                             b'"n_judgments": 1, "unparsed": 0, "probes": [{"kind": "style"}], '
+                                             b'"indices": {}}', "probes.0.name")])
+def test_results_of_the_wrong_shape_are_one_line_in_report_and_compare(runs, tmp_path, content, needle):
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "results.json").write_bytes(content)
+    for args in (["report", str(bad)], ["compare", str(runs["oracle"][0]), str(bad)]):
+        res = CliRunner().invoke(main, args)
+        assert res.exit_code == 1 and res.output.startswith("Error: ") and needle in res.output, res.output
+        assert res.output.count("\n") == 1
+
+
+def test_compare_html_to_an_unwritable_path_is_one_line_before_output(runs, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    res = CliRunner().invoke(main, ["compare", str(runs["oracle"][0]), "--html", str(blocker / "cmp.html")])
+    assert res.exit_code == 1 and res.output.startswith("Error: ") and res.output.count("\n") == 1, res.output

@@ -201,10 +201,12 @@ def report(run_dir: str, recompute: bool, resamples: int | None) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the comparison as JSON instead of a table.")
 def compare(run_dirs: tuple[str, ...], html_out: str | None, as_json: bool) -> None:
     """Tabulate several finished runs side by side."""
-    from judgeaudit.audit import load_run
+    from judgeaudit.audit import comparison_warnings, load_run
     from judgeaudit.reports.terminal import compare_table
 
     runs = [load_run(d) for d in run_dirs]
+    for warning in comparison_warnings(runs, list(run_dirs)):
+        _console(stderr=True).print(f"Warning: {warning}", markup=False)
     if html_out:
         from judgeaudit.runstore import check_writable
 
