@@ -129,3 +129,20 @@ def test_a_constant_column_is_explained(specs):
     result = correlate_scores(sos, {f"m{i}": 7.0 for i in range(1, 6)}, specs=specs, n_resamples=100)
     assert all(fc.spearman is None for fc in result.factors if fc.n >= 3)
     assert any("judge scores are the same (7) for all 5 models" in n for n in result.notes)
+
+
+def test_out_under_a_file_is_one_line_before_any_work(tmp_path, monkeypatch):
+    import judgeaudit.models.loading as loading
+
+    def no_loading(*a, **k):
+        raise AssertionError("the model must not be loaded for an unwritable --out")
+
+    monkeypatch.setattr(loading, "load_model", no_loading)
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    res = CliRunner().invoke(main, ["sos", "--model", "smollm2", "--fixtures", "--tasks", "ifeval",
+                                    "--out", str(blocker / "run")])
+    assert res.exit_code == 1 and "cannot write there" in res.output and res.output.count("\n") == 1, res.output
+    res = CliRunner().invoke(main, ["correlate", "--sos", str(DATA / "wide.csv"), "--judge-scores",
+                                    str(DATA / "judge.csv"), "--out", str(blocker / "o")])
+    assert res.exit_code == 1 and "cannot write there" in res.output and res.output.count("\n") == 1, res.output

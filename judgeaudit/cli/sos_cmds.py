@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from judgeaudit.console import console as make_console
+from judgeaudit.runstore import check_writable
 
 
 @click.command("sos")
@@ -44,8 +45,9 @@ def sos(model_spec: str, tasks: str, data_dir: str | None, fixtures: bool, limit
     specs = select_specs(load_specs(), tasks)  # fails on a bad --tasks before the model loads
     console = make_console()
     err = make_console(stderr=True)
-    lm = load_model(model_spec, dtype=dtype, device=device)
     out_dir = Path(out) if out else default_sos_dir(model_spec, source)
+    check_writable(out_dir, directory=True)  # before the model loads
+    lm = load_model(model_spec, dtype=dtype, device=device)
     options = SosOptions(source=source, limit=limit, seed=seed, n_resamples=n_resamples,
                          max_new_tokens=max_new_tokens)
     run = run_sos(lm, out_dir, tasks=specs, options=options, report=lambda line: err.print(line, markup=False,
@@ -76,6 +78,7 @@ def correlate(sos_files: tuple[str, ...], judge_scores: str, name_map: str | Non
     from judgeaudit.sos.correlate import correlate_files, write_correlation_outputs
 
     result = correlate_files(list(sos_files), judge_scores, name_map, seed=seed, n_resamples=n_resamples)
+    check_writable(out, directory=True)  # before anything is printed
     console = make_console()
     for line in result.notes:
         console.print(line, markup=False, highlight=False)
