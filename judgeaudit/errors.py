@@ -6,10 +6,22 @@ import json
 import os
 from typing import Any, Callable, Iterator
 
-import click
+try:
+    from click import ClickException as _ErrorBase
+except ImportError:  # The GPU path (engine, kernels, local judge) also runs where only torch,
+    # triton and transformers are installed (perf/gpu_check.sh); there nothing prints these errors.
+    class _ErrorBase(Exception):  # type: ignore[no-redef]
+        exit_code = 1
+
+        def __init__(self, message: str):
+            super().__init__(message)
+            self.message = message
+
+        def format_message(self) -> str:
+            return self.message
 
 
-class JudgeauditError(click.ClickException):
+class JudgeauditError(_ErrorBase):
     """Base class: click prints `Error: <message>` and exits with code 1."""
 
 

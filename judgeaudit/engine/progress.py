@@ -5,14 +5,16 @@ from __future__ import annotations
 import contextlib
 from typing import Callable, Iterator
 
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
-
 
 @contextlib.contextmanager
 def progress_bar(desc: str, total: int, enabled: bool = True) -> Iterator[Callable[[int], None]]:
     if not enabled or total == 0:
         yield lambda n=1: None
         return
+    # Imported here: the engine must load where only torch, triton and transformers exist.
+    from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
+                               TimeRemainingColumn)
+
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn())
     with Progress(*columns, transient=False) as bar:
