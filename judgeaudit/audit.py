@@ -22,7 +22,7 @@ from judgeaudit.runstore import ConfigMismatch, RunStore
 from judgeaudit.stats.bootstrap import DEFAULT_LEVEL, DEFAULT_RESAMPLES
 
 # Settings that make a run directory's judgments what they are; a resume must match them.
-IDENTITY_KEYS = ("judge", "template", "mode", "battery", "seed", "items", "api_base")
+IDENTITY_KEYS = ("judge", "template", "mode", "battery", "seed", "items", "api_base", "verdict_logprobs")
 
 
 @dataclass
@@ -56,16 +56,24 @@ def build_probe_pairs(*, battery: str = "default", items: str | os.PathLike | No
 
 
 def _config(judge: str, *, template: str, mode: str, battery: str, seed: int, items: Any, api_base: str | None,
-            limit: int | None, repeats: int) -> dict[str, Any]:
-    return {"judge": judge, "template": template, "mode": mode, "battery": battery, "seed": seed,
-            "items": str(Path(items).resolve()) if items is not None else None, "api_base": api_base,
-            "limit": limit, "repeats": repeats}
+            limit: int | None, repeats: int, verdict_logprobs: bool | None = None) -> dict[str, Any]:
+    config = {"judge": judge, "template": template, "mode": mode, "battery": battery, "seed": seed,
+              "items": str(Path(items).resolve()) if items is not None else None, "api_base": api_base,
+              "limit": limit, "repeats": repeats}
+    if verdict_logprobs is not None:
+        config["verdict_logprobs"] = verdict_logprobs
+    return config
+
+
+def _judge_options(kind: str, verdict_logprobs: bool | None) -> dict[str, Any]:
+    """Constructor options that only some judge kinds take."""
+    return {"logprobs": verdict_logprobs} if kind == "api" and verdict_logprobs is not None else {}
 
 
 def estimate_probe(judge: str, *, battery: str = "default", items: str | os.PathLike | None = None,
                    limit: int | None = None, seed: int = 0, template: str = "pairwise", mode: str = "logprob",
                    api_base: str | None = None, api_key_env: str | None = None, repeats: int = 1,
-                   out: str | os.PathLike | None = None) -> dict[str, Any]:
+                   out: str | os.PathLike | None = None, verdict_logprobs: bool | None = None) -> dict[str, Any]:
     """What a run would do, calling no judge: pairs, judgments and (API judges) requests and cost.
 
     Local models are not loaded for this; only API and synthetic judges are built.
@@ -82,7 +90,7 @@ def estimate_probe(judge: str, *, battery: str = "default", items: str | os.Path
         store = RunStore(out) if out is not None and Path(out).exists() else None
         extra = {"dry_run": True} if kind == "api" else {}  # no API key needed to count
         j = make_judge(judge, template=template, mode=mode, api_base=api_base, api_key_env=api_key_env, seed=seed,
-                       **extra)
+                       **extra, **_judge_options(kind, verdict_logprobs))
         out_info.update(estimate_judgments(j, pair_set.pairs, store, repeats))
         out_info["judge"] = judge
     return out_info
@@ -93,13 +101,13 @@ def run_probe(judge: str, *, battery: str = "default", items: str | os.PathLike 
               template: str = "pairwise", mode: str = "logprob", api_base: str | None = None,
               api_key_env: str | None = None, concurrency: int = 8, repeats: int = 1,
               resamples: int = DEFAULT_RESAMPLES, level: float = DEFAULT_LEVEL, progress: bool = True,
-              judge_obj: Any = None) -> ProbeRun:
+              judge_obj: Any = None, verdict_logprobs: bool | None = None) -> ProbeRun:
     """Judge every pair of the battery in both orders, then write results.json and report.html.
 
     Rerunning with the same ``out`` resumes: judgments already in records.jsonl are kept.
     ``judge_obj`` supplies an already built judge (its spec string is still recorded).
     """
-    from judgeaudit.judges import make_judge, run_judgments
+    from judgeaudit.judges import judge_kind, make_judge, run_judgments
     from judgeaudit.reports.html import render_report
     from judgeaudit.stats.results import compute_results
 
@@ -108,14 +116,14 @@ def run_probe(judge: str, *, battery: str = "default", items: str | os.PathLike 
     out_dir = Path(out) if out is not None else default_out_dir(judge)
     store = RunStore(out_dir)
     config = _config(judge, template=template, mode=mode, battery=battery, seed=seed, items=items,
-                     api_base=api_base, limit=limit, repeats=repeats)
+                     api_base=api_base, limit=limit, repeats=repeats, verdict_logprobs=verdict_logprobs)
     try:
         store.init_config(config, identity_keys=IDENTITY_KEYS)
     except ConfigMismatch as exc:
         raise JudgeauditError(str(exc)) from None
     j = judge_obj if judge_obj is not None else make_judge(
         judge, template=template, mode=mode, api_base=api_base, api_key_env=api_key_env,
-        concurrency=concurrency, seed=seed)
+        concurrency=concurrency, seed=seed, **_judge_options(judge_kind(judge, api_base), verdict_logprobs))
     records = run_judgments(j, pair_set.pairs, store, repeats=repeats, concurrency=concurrency, progress=progress)
     usage = _usage(records)
     wall = time.perf_counter() - start

@@ -37,6 +37,10 @@ def run_options(fn: Callable) -> Callable:
                                                         "(default OPENAI_API_KEY)."),
         click.option("--concurrency", type=click.IntRange(min=1), default=8, show_default=True,
                      help="Concurrent requests for API and plugin judges."),
+        click.option("--verdict-logprobs/--no-verdict-logprobs", default=None,
+                     help="API judges: ask for logprobs with top_logprobs and read the five-verdict distribution "
+                          "at the verdict position (falls back to the text verdict when the server gives none). "
+                          "Default: on, except for reasoning models."),
         click.option("--repeats", type=click.IntRange(min=1), default=1, show_default=True,
                      help="Judgments per pair and order (for sampling judges)."),
         click.option("--resamples", type=click.IntRange(min=100), default=2000, show_default=True,
@@ -50,7 +54,7 @@ def run_options(fn: Callable) -> Callable:
 
 def _run_kwargs(kw: dict[str, Any]) -> dict[str, Any]:
     return {k: kw[k] for k in ("battery", "items", "limit", "seed", "template", "mode", "api_base", "api_key_env",
-                               "concurrency", "repeats", "resamples")}
+                               "concurrency", "repeats", "resamples", "verdict_logprobs")}
 
 
 def _print_dry_run(console: Console, est: dict[str, Any]) -> None:
