@@ -11,6 +11,7 @@ shard behind; the next run counts those records as done and shares out only the 
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from dataclasses import dataclass
@@ -111,11 +112,29 @@ def shard_stores(directory: str | os.PathLike) -> list[ShardStore]:
     return [ShardStore(directory, int(SHARD_PATTERN.match(p.name).group(1))) for p in shard_paths(directory)]
 
 
+def read_keys(path: str | os.PathLike) -> set[str]:
+    """Keys of a records file, read without changing it (another rank may be appending: a torn
+    last line is skipped, never cut off)."""
+    keys: set[str] = set()
+    try:
+        with open(path, encoding="utf-8") as fh:
+            for line in fh:
+                try:
+                    record = json.loads(line)
+                except ValueError:
+                    continue
+                if isinstance(record, dict) and isinstance(record.get("key"), str):
+                    keys.add(record["key"])
+    except FileNotFoundError:
+        pass
+    return keys
+
+
 def done_keys(store: RunStore) -> set[str]:
-    """Keys finished in the merged records or in any shard."""
+    """Keys finished in the merged records or in any shard (read only: safe while ranks write)."""
     keys = set(store.keys)
-    for shard in shard_stores(store.dir):
-        keys |= set(shard.keys)
+    for path in shard_paths(store.dir):
+        keys |= read_keys(path)
     return keys
 
 

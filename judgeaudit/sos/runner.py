@@ -236,6 +236,8 @@ class SosRunner:
             for sub_out, items in plans:
                 todo = [(k, it) for k, it in items if k not in done]
                 units += [(outcome, sub_out, todo[i:i + step]) for i in range(0, len(todo), step)]
+        # Every rank must plan from the same `done` before any rank writes a record.
+        distributed.barrier(ranks)
         mine = ranks.shard(units)
         self._sink = distributed.ShardStore(self.store.dir, ranks.rank) if ranks.distributed else self.store
         total = sum(len(chunk) for _, _, chunk in mine)
