@@ -65,6 +65,15 @@ def _config(judge: str, *, template: str, mode: str, battery: str, seed: int, it
     return config
 
 
+def _rank_options(kind: str, ranks: Any) -> dict[str, Any]:
+    """Under torchrun a local judge loads on its rank's own GPU."""
+    if kind != "local" or not ranks.distributed:
+        return {}
+    from judgeaudit.engine.distributed import rank_device
+
+    return {"device": rank_device("auto", ranks)}
+
+
 def _judge_options(kind: str, verdict_logprobs: bool | None) -> dict[str, Any]:
     """Constructor options that only some judge kinds take."""
     return {"logprobs": verdict_logprobs} if kind == "api" and verdict_logprobs is not None else {}
@@ -101,11 +110,13 @@ def run_probe(judge: str, *, battery: str = "default", items: str | os.PathLike 
               template: str = "pairwise", mode: str = "logprob", api_base: str | None = None,
               api_key_env: str | None = None, concurrency: int = 8, repeats: int = 1,
               resamples: int = DEFAULT_RESAMPLES, level: float = DEFAULT_LEVEL, progress: bool = True,
-              judge_obj: Any = None, verdict_logprobs: bool | None = None) -> ProbeRun:
+              judge_obj: Any = None, verdict_logprobs: bool | None = None, ranks: Any = None) -> ProbeRun | None:
     """Judge every pair of the battery in both orders, then write results.json and report.html.
 
     Rerunning with the same ``out`` resumes: judgments already in records.jsonl are kept.
     ``judge_obj`` supplies an already built judge (its spec string is still recorded).
+    Under torchrun (``ranks`` with world > 1, local judges) the judgments are shared out
+    over the ranks; rank 0 writes the results and the others return None.
     """
     from judgeaudit.judges import judge_kind, make_judge, run_judgments
     from judgeaudit.reports.html import render_report
@@ -114,17 +125,28 @@ def run_probe(judge: str, *, battery: str = "default", items: str | os.PathLike 
     start = time.perf_counter()
     pair_set = build_probe_pairs(battery=battery, items=items, limit=limit, seed=seed)
     out_dir = Path(out) if out is not None else default_out_dir(judge)
-    store = RunStore(out_dir)
+    from judgeaudit.engine.distributed import Ranks, barrier
+
+    ranks = ranks or Ranks()
     config = _config(judge, template=template, mode=mode, battery=battery, seed=seed, items=items,
                      api_base=api_base, limit=limit, repeats=repeats, verdict_logprobs=verdict_logprobs)
-    try:
-        store.init_config(config, identity_keys=IDENTITY_KEYS)
-    except ConfigMismatch as exc:
-        raise JudgeauditError(str(exc)) from None
+    if ranks.is_main:  # one writer of config.json and records.jsonl
+        store = RunStore(out_dir)
+        try:
+            store.init_config(config, identity_keys=IDENTITY_KEYS)
+        except ConfigMismatch as exc:
+            raise JudgeauditError(str(exc)) from None
+    barrier(ranks)
+    if not ranks.is_main:
+        store = RunStore(out_dir)
     j = judge_obj if judge_obj is not None else make_judge(
         judge, template=template, mode=mode, api_base=api_base, api_key_env=api_key_env,
-        concurrency=concurrency, seed=seed, **_judge_options(judge_kind(judge, api_base), verdict_logprobs))
-    records = run_judgments(j, pair_set.pairs, store, repeats=repeats, concurrency=concurrency, progress=progress)
+        concurrency=concurrency, seed=seed, **_judge_options(judge_kind(judge, api_base), verdict_logprobs),
+        **_rank_options(judge_kind(judge, api_base), ranks))
+    records = run_judgments(j, pair_set.pairs, store, repeats=repeats, concurrency=concurrency, progress=progress,
+                            ranks=ranks)
+    if not ranks.is_main:
+        return None
     usage = _usage(records)
     wall = time.perf_counter() - start
     run_info = {"judge_spec": judge, "mode": mode if _is_local(judge, api_base) else None, "repeats": repeats,

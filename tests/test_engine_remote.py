@@ -161,7 +161,7 @@ def _sos_parity(smollm2, server, tmp_path, tasks):
 
 
 def test_sos_fixtures_remote_equals_local(smollm2, server, tmp_path):
-    _sos_parity(smollm2, server, tmp_path, "xstest,mmlu_pro")
+    _sos_parity(smollm2, server, tmp_path, "xstest,wmdp")
 
 
 @pytest.mark.slow

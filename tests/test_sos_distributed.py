@@ -94,3 +94,25 @@ def test_sos_cli_two_gloo_ranks_equal_one_on_the_embedded_model(tmp_path):
     two = torchrun(2, *base, str(tmp_path / "two"), timeout=900)
     assert two.returncode == 0, two.stderr[-2000:]
     assert _outputs(tmp_path / "one") == _outputs(tmp_path / "two")
+
+
+def _without_wall_time(results: dict) -> dict:
+    results = json.loads(json.dumps(results))
+    results.get("run", {}).pop("wall_s", None)
+    return results
+
+
+def test_probe_two_ranks_equal_one(tmp_path):
+    base = ["-m", "judgeaudit", "probe", "--judge", "synthetic:longer", "--battery", "quick", "--limit", "6",
+            "--resamples", "200", "--no-progress", "--out"]
+    one = torchrun(1, *base, str(tmp_path / "one"))
+    assert one.returncode == 0, one.stderr[-2000:]
+    two = torchrun(2, *base, str(tmp_path / "two"))
+    assert two.returncode == 0, two.stderr[-2000:]
+    records, results = _outputs(tmp_path / "one")
+    assert len(records.splitlines()) > 10
+    got_records, got_results = _outputs(tmp_path / "two")
+    assert got_records == records and shard_paths(tmp_path / "two") == []
+    assert _without_wall_time(got_results) == _without_wall_time(results)
+    missing_out = torchrun(2, *base[:-1])
+    assert missing_out.returncode != 0 and "--out" in missing_out.stderr

@@ -91,7 +91,11 @@ def _print_run(console: Console, run) -> None:
               help="Run directory (default runs/<timestamp>-<judge>); rerun with the same --out to resume.")
 @click.option("--dry-run", is_flag=True, help="Print the pair and request counts (and API cost estimate), then exit.")
 def probe(out: str | None, dry_run: bool, no_progress: bool, **kw: Any) -> None:
-    """Run a probe battery against a judge and report bias effect sizes."""
+    """Run a probe battery against a judge and report bias effect sizes.
+
+    Data parallel: `torchrun --nproc-per-node N -m judgeaudit probe --judge LOCAL --out DIR ...`
+    shares the judgments out over N processes; rank 0 merges and reports.
+    """
     from judgeaudit.audit import estimate_probe, run_probe
 
     console = _console()
@@ -102,7 +106,17 @@ def probe(out: str | None, dry_run: bool, no_progress: bool, **kw: Any) -> None:
             args.pop(unused)
         _print_dry_run(console, estimate_probe(judge, out=out, **args))
         return
-    run = run_probe(judge, out=out, progress=not no_progress, **_run_kwargs(kw))
+    from judgeaudit.engine import distributed
+
+    ranks = distributed.init()
+    if ranks.distributed and out is None:
+        raise click.UsageError("under torchrun, give --out (every rank must write to the same run directory)")
+    try:
+        run = run_probe(judge, out=out, progress=not no_progress, ranks=ranks, **_run_kwargs(kw))
+    finally:
+        distributed.finish(ranks)
+    if run is None:  # not rank 0: its judgments are merged and reported by rank 0
+        return
     _print_run(console, run)
 
 
