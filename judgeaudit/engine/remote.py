@@ -143,7 +143,10 @@ class RemoteCompletionsLM:
     def _client(self):
         with self._lock:
             if self._client_obj is None:
-                from openai import OpenAI
+                try:
+                    from openai import OpenAI
+                except ImportError:
+                    raise RemoteModelError("a served model needs the openai SDK: pip install 'judgeaudit[api]'") from None
 
                 self._client_obj = OpenAI(api_key=self.__key, base_url=self.api_base, max_retries=self.max_retries,
                                           timeout=self.timeout)
