@@ -36,7 +36,7 @@ def sos_fixture_requests() -> tuple[list[tuple[str, str]], list[tuple[int, int]]
     """Every multiple-choice request of the SOS fixtures, and each question's span of requests."""
     from judgeaudit.runstore import RunStore
     from judgeaudit.sos.data import DataSource
-    from judgeaudit.sos.runner import SosOptions, SosRunner
+    from judgeaudit.sos.document_scoring import SosOptions, SosRunner
     from judgeaudit.sos.spec import load_specs
 
     specs = [s for s in load_specs().values() if s.output_type == "multiple_choice"]

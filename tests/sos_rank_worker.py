@@ -17,8 +17,8 @@ from types import SimpleNamespace
 
 from judgeaudit.engine import distributed
 from judgeaudit.sos.data import DataSource
-from judgeaudit.sos.runner import SosOptions
-from judgeaudit.sos.suite import run_sos
+from judgeaudit.sos.document_scoring import SosOptions
+from judgeaudit.sos.pipeline import run_sos
 
 LM = SimpleNamespace(name="stand-in", dtype="float32")
 

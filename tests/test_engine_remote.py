@@ -140,8 +140,8 @@ def test_score_cli_remote_equals_local(server, tmp_path):
 
 def _sos_parity(smollm2, server, tmp_path, tasks):
     from judgeaudit.sos.data import DataSource
-    from judgeaudit.sos.runner import SosOptions
-    from judgeaudit.sos.suite import run_sos
+    from judgeaudit.sos.document_scoring import SosOptions
+    from judgeaudit.sos.pipeline import run_sos
 
     opts = SosOptions(source=DataSource("fixtures"), n_resamples=50)
     quiet = dict(tasks=tasks, options=opts, progress=False, report=lambda s: None)

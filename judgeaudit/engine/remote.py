@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from judgeaudit.engine.generation import cut_at_stop
-from judgeaudit.engine.progress import progress_bar
+from judgeaudit.console import progress_bar
 from judgeaudit.engine.requests import LoglikelihoodResult
 from judgeaudit.errors import JudgeauditError
 from judgeaudit.judges.request_cache import RequestCache, public_endpoint
@@ -119,7 +119,7 @@ class RemoteCompletionsLM:
         self.progress = progress
         self.seed = seed
         if cache_dir is None:
-            from judgeaudit.models.loading import cache_root
+            from judgeaudit.cache_dirs import cache_root
 
             cache_dir = cache_root() / "completions"
         self.cache = RequestCache(Path(cache_dir))
