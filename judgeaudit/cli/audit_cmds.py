@@ -35,6 +35,10 @@ def run_options(fn: Callable) -> Callable:
                                                         "(default OPENAI_API_KEY)."),
         click.option("--concurrency", type=click.IntRange(min=1), default=8, show_default=True,
                      help="Concurrent requests for API and plugin judges."),
+        click.option("--verdict-logprobs/--no-verdict-logprobs", default=None,
+                     help="API judges: ask for logprobs with top_logprobs and read the five-verdict distribution "
+                          "at the verdict position (falls back to the text verdict when the server gives none). "
+                          "Default: on, except for reasoning models."),
         click.option("--repeats", type=click.IntRange(min=1), default=1, show_default=True,
                      help="Judgments per pair and order (for sampling judges)."),
         click.option("--resamples", type=click.IntRange(min=100), default=2000, show_default=True,
@@ -48,7 +52,7 @@ def run_options(fn: Callable) -> Callable:
 
 def _run_kwargs(kw: dict[str, Any]) -> dict[str, Any]:
     return {k: kw[k] for k in ("battery", "items", "limit", "seed", "template", "mode", "api_base", "api_key_env",
-                               "concurrency", "repeats", "resamples")}
+                               "concurrency", "repeats", "resamples", "verdict_logprobs")}
 
 
 def _print_dry_run(console: Console, est: dict[str, Any]) -> None:
@@ -100,7 +104,11 @@ def _print_run(console: Console, run) -> None:
               help="Environment variable holding the --rewrite-with model's API key (default OPENAI_API_KEY).")
 def probe(out: str | None, dry_run: bool, no_progress: bool, rewrite_with: str | None,
           rewrite_api_base: str | None, rewrite_api_key_env: str | None, **kw: Any) -> None:
-    """Run a probe battery against a judge and report bias effect sizes."""
+    """Run a probe battery against a judge and report bias effect sizes.
+
+    Data parallel: `torchrun --nproc-per-node N -m judgeaudit probe --judge LOCAL --out DIR ...`
+    shares the judgments out over N processes; rank 0 merges and reports.
+    """
     from judgeaudit.audit import estimate_probe, run_probe
 
     console = _console()
@@ -111,8 +119,19 @@ def probe(out: str | None, dry_run: bool, no_progress: bool, rewrite_with: str |
             args.pop(unused)
         _print_dry_run(console, estimate_probe(judge, out=out, rewrite_with=rewrite_with, **args))
         return
-    run = run_probe(judge, out=out, progress=not no_progress, rewrite_with=rewrite_with,
-                    rewrite_api_base=rewrite_api_base, rewrite_api_key_env=rewrite_api_key_env, **_run_kwargs(kw))
+    from judgeaudit.engine import distributed
+
+    ranks = distributed.init()
+    if ranks.distributed and out is None:
+        raise click.UsageError("under torchrun, give --out (every rank must write to the same run directory)")
+    try:
+        run = run_probe(judge, out=out, progress=not no_progress, rewrite_with=rewrite_with,
+                        rewrite_api_base=rewrite_api_base, rewrite_api_key_env=rewrite_api_key_env, ranks=ranks,
+                        **_run_kwargs(kw))
+    finally:
+        distributed.finish(ranks)
+    if run is None:  # not rank 0: its judgments are merged and reported by rank 0
+        return
     _print_run(console, run)
 
 

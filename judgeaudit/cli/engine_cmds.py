@@ -19,6 +19,26 @@ console = make_console(stderr=True)
 DTYPES = click.Choice(["auto", "float32", "bfloat16", "float16"])
 
 
+def remote_options(fn):
+    """Options for a model served behind an OpenAI-compatible completions endpoint."""
+    options = [
+        click.option("--api-base", default=None,
+                     help="With --model openai-completions:NAME: the server's URL (vLLM, SGLang, TGI, llama.cpp)."),
+        click.option("--api-key-env", default=None, help="Environment variable holding the server's API key, if any."),
+        click.option("--concurrency", type=click.IntRange(min=1), default=8, show_default=True,
+                     help="Concurrent requests to the server."),
+        click.option("--remote-batch", type=click.IntRange(min=1), default=16, show_default=True,
+                     help="Prompts per completions request."),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
+def remote_kwargs(api_base: str | None, api_key_env: str | None, concurrency: int, remote_batch: int) -> dict:
+    return {"api_base": api_base, "api_key_env": api_key_env, "concurrency": concurrency, "batch_size": remote_batch}
+
+
 def _dir_size_mb(path: Path) -> float:
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 2**20
 
@@ -68,7 +88,8 @@ def read_score_requests(path: str) -> list[dict]:
 
 
 @click.command()
-@click.option("--model", "model_spec", default="smollm2", show_default=True, help="HF id, directory, .gguf file or smollm2.")
+@click.option("--model", "model_spec", default="smollm2", show_default=True,
+              help="HF id, directory, .gguf file, smollm2, or openai-completions:NAME with --api-base.")
 @click.option("--requests", "requests_path", required=True, type=click.Path(dir_okay=False),
               help='JSONL, one {"context": str, "continuation": str, ...} per line.')
 @click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False), help="Output JSONL (written whole, at the end).")
@@ -77,15 +98,16 @@ def read_score_requests(path: str) -> list[dict]:
 @click.option("--batch-tokens", type=int, default=None, help="Token budget per batch (default: by device).")
 @click.option("--impl", type=click.Choice(["auto", "torch", "triton"]), default="auto", show_default=True,
               help="LM-head log-prob op implementation.")
+@remote_options
 def score(model_spec: str, requests_path: str, out_path: str, dtype: str, device: str, batch_tokens: int | None,
-          impl: str) -> None:
+          impl: str, api_base: str | None, api_key_env: str | None, concurrency: int, remote_batch: int) -> None:
     """Score each request's continuation by log-likelihood; output keeps input order and fields."""
     rows = read_score_requests(requests_path)
     from judgeaudit.engine.loglikelihood import LoglikelihoodEngine
-    from judgeaudit.models.loading import load_model
+    from judgeaudit.models.loading import load_lm
 
-    lm = load_model(model_spec, dtype=dtype, device=device)
-    engine = LoglikelihoodEngine(lm, max_batch_tokens=batch_tokens, impl=impl)
+    lm = load_lm(model_spec, dtype=dtype, device=device, **remote_kwargs(api_base, api_key_env, concurrency, remote_batch))
+    engine = lm if getattr(lm, "is_remote", False) else LoglikelihoodEngine(lm, max_batch_tokens=batch_tokens, impl=impl)
     t0 = time.perf_counter()
     results = engine.loglikelihood([(r["context"], r["continuation"]) for r in rows])
     elapsed = time.perf_counter() - t0

@@ -5,6 +5,10 @@ Same contract as `judgeaudit.engine.generation.generate`: greedy decoding, at mo
 each prompt rendered as one user message through the tokenizer's chat template. vLLM
 loads the model itself from the loaded model's checkpoint directory or hub id, once per
 process; the transformers model already in memory is not reused.
+
+Untested: no machine that runs the test suite (nor the GPU check machine) has vLLM. To use a
+vLLM deployment with tested code, serve the model and pass
+``--model openai-completions:NAME --api-base URL`` (``judgeaudit.engine.remote``).
 """
 
 from __future__ import annotations
