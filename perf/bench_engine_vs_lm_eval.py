@@ -8,6 +8,8 @@ this one command; the harness uses `--model hf --batch_size 8` settings in fp32 
 
 import argparse
 
+import torch
+
 from rich.console import Console
 from rich.table import Table
 
@@ -36,6 +38,18 @@ def main() -> None:
     console.print(f"judgeaudit vs lm-evaluation-harness: {c['throughput_ratio']:.2f}x throughput, "
                   f"{c['memory_ratio']:.2f}x less peak memory, same predictions on "
                   f"{c['same_predictions']}/{c['questions']} questions, max |logprob diff| {c['max_abs_logprob_diff']:.2e}")
+    # Useful work: every request's tokens (context + continuation), as any scorer must read them.
+    from judgeaudit.engine.bench import make_workload
+    from judgeaudit.engine.rates import matmul_peak_flops, parameter_count, rate_line
+    from judgeaudit.engine.requests import encode_requests
+    from judgeaudit.models.loading import load_model
+
+    lm = load_model(args.model, dtype="float32")
+    encoded = encode_requests(lm.tokenizer, make_workload(args.questions, args.choices, seed=args.seed), lm.max_length)
+    tokens = sum(len(e.prefix) + len(e.continuation) for e in encoded)
+    params, peak = parameter_count(lm.model), matmul_peak_flops(lm.device, torch.float32)
+    for name, side in sides.items():
+        console.print(rate_line(f"{name} useful work", tokens, side.seconds, params, peak))
 
 
 if __name__ == "__main__":

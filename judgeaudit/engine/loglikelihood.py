@@ -75,6 +75,7 @@ class LoglikelihoodEngine:
         self.head_bias = getattr(head, "bias", None)
         self.softcap = getattr(self.model.config, "final_logit_softcapping", None)
         self.oom_backoffs = 0
+        self.tokens_run = 0  # tokens through the model: shared prefixes once, trie rows without padding
         self._cache_arg = cache_argument(self.decoder)
 
     # -- public ---------------------------------------------------------------------
@@ -101,7 +102,9 @@ class LoglikelihoodEngine:
                     for cluster in build_clusters(encoded, todo, max_row_tokens=min(budget, self.max_row_tokens),
                                                   min_shared=self.min_shared, share_prefix=self.share_prefix):
                         cache = self._prefix_cache(cluster.prefix) if cluster.prefix else None
+                        self.tokens_run += len(cluster.prefix)
                         for batch in batch_rows(cluster.rows, budget):
+                            self.tokens_run += sum(row.length for row in batch)
                             for idx, lp, gr in self._score_batch(batch, cache):
                                 logprob[idx] += lp
                                 greedy[idx] = greedy[idx] and gr
