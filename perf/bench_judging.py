@@ -23,7 +23,7 @@ def main() -> None:
     from judgeaudit.engine.rates import matmul_peak_flops, parameter_count, rate_line
     from judgeaudit.judges.local import LocalJudge
     from judgeaudit.judges.protocol import iter_in_chunks
-    from judgeaudit.judges.runner import plan_units
+    from judgeaudit.judges.pair_judging import plan_units
 
     judge = LocalJudge(args.judge, progress=False)
     units = plan_units(judge, build_probe_pairs(limit=args.limit).pairs)

@@ -26,7 +26,7 @@ from typing import Any, Sequence
 
 import torch
 
-from judgeaudit.engine.progress import progress_bar
+from judgeaudit.console import progress_bar
 
 DEFAULT_BATCH_TOKENS = {"cpu": 4096, "cuda": 65536}  # prompt tokens per prefill batch
 DEFAULT_BATCH_ROWS = {"cpu": 32, "cuda": 256}  # rows decoded together
