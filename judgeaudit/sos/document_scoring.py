@@ -37,7 +37,7 @@ class SosOptions:
     seed: int = 1234  # few-shot/option shuffles (GPQA) and bootstrap
     n_resamples: int = 1000
     chunk_docs: int = 32  # documents scored between two appends to the run store
-    generation_batch_size: int = 8
+    generation_batch_size: int | None = None  # rows decoded together (default: by device, under a token budget)
     max_new_tokens: int | None = None  # caps every generative spec's max_new_tokens (quick runs)
 
 
@@ -125,6 +125,7 @@ class SosRunner:
         self.identity = model_identity(lm)
         self._scorer = scorer
         self._generator = generator
+        self._generation_engine = None
         self.report = report
         self.progress = progress
         self.scored = 0  # documents computed in this process (not resumed)
@@ -158,11 +159,15 @@ class SosRunner:
         if getattr(self.lm, "is_remote", False):
             return self.lm.generate_texts(prompts, **kwargs)
         from judgeaudit.engine import generation_vllm
-        from judgeaudit.engine.generation import generate
+        from judgeaudit.engine.generation import GenerationEngine, generate
 
         # vLLM, when installed and a GPU is present, is much faster for long generations.
-        backend = generation_vllm.generate if generation_vllm.available() else generate
-        return backend(self.lm, prompts, batch_size=self.options.generation_batch_size, progress=False, **kwargs)
+        if generation_vllm.available():
+            return generation_vllm.generate(self.lm, prompts, progress=False, **kwargs)
+        if self._generation_engine is None:
+            self._generation_engine = GenerationEngine(self.lm, max_batch_rows=self.options.generation_batch_size,
+                                                       progress=False)
+        return generate(self.lm, prompts, engine=self._generation_engine, **kwargs)
 
     # -- preparation ----------------------------------------------------------------
     def _prepare(self, spec: BenchmarkSpec) -> tuple[BenchmarkOutcome, list[tuple[SubtaskOutcome, list]]]:
