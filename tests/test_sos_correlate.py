@@ -138,6 +138,7 @@ def test_out_under_a_file_is_one_line_before_any_work(tmp_path, monkeypatch):
         raise AssertionError("the model must not be loaded for an unwritable --out")
 
     monkeypatch.setattr(loading, "load_model", no_loading)
+    monkeypatch.setattr(loading, "load_lm", no_loading)
     blocker = tmp_path / "file"
     blocker.write_text("x")
     res = CliRunner().invoke(main, ["sos", "--model", "smollm2", "--fixtures", "--tasks", "ifeval",
