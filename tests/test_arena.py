@@ -303,3 +303,25 @@ def test_arena_unknown_baseline_is_one_clear_error(tmp_path):
                                     "--questions", str(AH / "question.jsonl"), "--baseline", "gpt-4-0314",
                                     "--out", str(tmp_path / "o")])
     assert res.exit_code == 1 and "baseline 'gpt-4-0314' has no answers" in res.output
+
+
+def test_pairwise_ref_template_shows_the_reference_answer():
+    from judgeaudit.arena.run import plan_arena, template_spec
+    from judgeaudit.judges.prompting import load_template
+
+    template = load_template(template_spec("pairwise-ref"))
+    assert template.name == "pairwise-ref" and template.kind == "pairwise"
+    plan = plan_arena(answers=AH / "model_answer", questions=AH / "question.jsonl", baseline="base-model",
+                      models=["sharp-model"], limit=2, reference="verbose-model")
+    corpus = load_corpus(AH / "question.jsonl", AH / "model_answer")
+    first = plan.pairs[0]
+    assert corpus.answers["verbose-model"][first["item_id"]] in first["prompt"]
+    assert first["prompt"].startswith(corpus.questions[first["item_id"]].prompt)
+    res = CliRunner().invoke(main, ["arena", "--judge", "synthetic:longer", "--answers", str(AH / "model_answer"),
+                                    "--questions", str(AH / "question.jsonl"), "--baseline", "base-model",
+                                    "--template", "pairwise-ref", "--reference", "verbose-model", "--dry-run"])
+    assert res.exit_code == 0 and "judgments: 96" in res.output  # the reference model is not ranked
+    bad = CliRunner().invoke(main, ["arena", "--judge", "synthetic:longer", "--answers", str(AH / "model_answer"),
+                                    "--questions", str(AH / "question.jsonl"), "--baseline", "base-model",
+                                    "--template", "pairwise-ref", "--dry-run"])
+    assert bad.exit_code == 2 and "needs --reference" in bad.output

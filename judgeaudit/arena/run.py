@@ -181,6 +181,10 @@ def run_logs(fmt: str, judgments: str | os.PathLike, *, answers: str | os.PathLi
     else:
         if not any(g.parsed for g in data.games):
             raise JudgeauditError(f"{judgments}: no parsed judgment")
+        players = {g.model_a for g in data.games} | {g.model_b for g in data.games}
+        if data.baseline not in players:
+            raise JudgeauditError(f"{judgments}: baseline {data.baseline!r} plays in no game "
+                                  f"(models: {', '.join(sorted(players))})")
         fit = fit_arena(data.games, data.baseline, strong_weight=strong_weight, resamples=resamples, level=level,
                         seed=seed)
     results = build_results(

@@ -30,12 +30,13 @@ def _print_results(console: Console, run, extra: str = "") -> None:
                   f"{run.dir / 'report.html'} ({run.wall_s:.1f} s)", markup=False)
 
 
-def _sos(console: Console, sos_files: tuple[str, ...], run, seed: int) -> None:
+def _sos(console: Console, sos_files: tuple[str, ...], run, seed: int, resamples: int) -> None:
     if not sos_files:
         return
     from judgeaudit.sos.correlate import correlate_files, correlation_table, write_correlation_outputs
 
-    result = correlate_files(list(sos_files), str(run.dir / "judge_scores.csv"), None, seed=seed)
+    result = correlate_files(list(sos_files), str(run.dir / "judge_scores.csv"), None, seed=seed,
+                             n_resamples=resamples)
     for line in result.notes:
         console.print(line, markup=False, highlight=False)
     console.print(correlation_table(result))
@@ -91,6 +92,8 @@ def arena(judge: str, answers: str, questions: str | None, baseline: str, models
     """Rank models with a judge: each model against the baseline, both orders, Bradley-Terry, style control."""
     from judgeaudit.arena.run import estimate_arena, run_arena
 
+    if template == "pairwise-ref" and not reference:
+        raise click.UsageError("--template pairwise-ref needs --reference MODEL (whose answers the judge sees)")
     console = _console()
     model_list = [m.strip() for m in models.split(",") if m.strip()] if models else None
     plan_kw: dict[str, Any] = dict(answers=answers, questions=questions, baseline=baseline, models=model_list,
@@ -119,7 +122,7 @@ def arena(judge: str, answers: str, questions: str | None, baseline: str, models
     info = run.results["method"].get("run", {})
     cost = f", ${info['cost_usd']:.4f}" if info.get("cost_usd") else ""
     _print_results(console, run, extra=f"{run.n_judged_now} judgments made now{cost}; ")
-    _sos(console, sos_files, run, seed)
+    _sos(console, sos_files, run, seed, resamples)
 
 
 @click.command()
@@ -148,4 +151,4 @@ def logs(fmt: str, judgments: str, answers: str | None, questions: str | None, b
                    strong_weight=float(strong_weight), resamples=resamples, seed=seed)
     console = _console()
     _print_results(console, run)
-    _sos(console, sos_files, run, seed)
+    _sos(console, sos_files, run, seed, resamples)
