@@ -325,3 +325,17 @@ def test_pairwise_ref_template_shows_the_reference_answer():
                                     "--questions", str(AH / "question.jsonl"), "--baseline", "base-model",
                                     "--template", "pairwise-ref", "--dry-run"])
     assert bad.exit_code == 2 and "needs --reference" in bad.output
+
+
+@pytest.mark.slow
+def test_arena_with_the_embedded_judge_on_the_fixtures(tmp_path):
+    """smollm2 in logprob mode: every judgment parsed, a distribution per game, logs agree with arena."""
+    run = run_arena("smollm2", answers=AH / "model_answer", questions=AH / "question.jsonl", baseline="base-model",
+                    models=["sharp-model"], limit=4, out=tmp_path / "smol", progress=False, resamples=200)
+    assert run.results["method"]["judgments"] == {"total": 8, "parsed": 8, "unparsed": 0, "missing": 0}
+    records = [json.loads(x) for x in (tmp_path / "smol" / "records.jsonl").read_text().splitlines()]
+    assert all(0.999 < sum(r["probs"].values()) < 1.001 and max(r["probs"].values()) < 1.0 for r in records)
+    logs = run_logs("arena-hard", tmp_path / "smol" / "model_judgment" / "smollm2", answers=AH / "model_answer",
+                    questions=AH / "question.jsonl", out=tmp_path / "logs", resamples=200)
+    # Only 4 of the 24 questions were judged: the rest count as missing in the log view.
+    assert logs.results["models"] == run.results["models"] and logs.results["method"]["judgments"]["missing"] == 40
