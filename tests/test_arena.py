@@ -241,6 +241,25 @@ def test_logs_count_unparsed_and_missing_in_every_format(tmp_path):
     assert alp.results["style"]["length"]["ci_low"] > 0
 
 
+def test_null_games_and_fractional_preferences_are_read(tmp_path):
+    path = tmp_path / "j.jsonl"
+    path.write_text('{"uid": "q00", "model": "sharp-model", "baseline": "base-model", "games": [null, '
+                    '{"score": "A<<B"}]}\n{"uid": "q01", "model": "sharp-model", "baseline": "base-model", '
+                    '"games": [{"score": "B=A"}]}\n')
+    run = run_logs("arena-hard", path, answers=AH / "model_answer", questions=AH / "question.jsonl",
+                   out=tmp_path / "o", resamples=100)
+    # null game: unparsed; A<<B with the model as A: a strong loss; B=A: a tie; the second game of q01 missing.
+    assert run.results["method"]["judgments"] == {"total": 3, "parsed": 2, "unparsed": 1, "missing": 1 + 2 * 22}
+    assert _by_name(run.results)["sharp-model"]["score"] == pytest.approx(0.25)
+    ann = tmp_path / "a.json"
+    ann.write_text(json.dumps([{"instruction": "i", "output_1": "a", "output_2": "b b", "generator_1": "ref",
+                                "generator_2": "m", "preference": 1.75},
+                               {"instruction": "j", "output_1": "a", "output_2": "b", "generator_1": "ref",
+                                "generator_2": "m", "preference": 2.0000000001}]))
+    alp = run_logs("alpaca-eval", ann, out=tmp_path / "a", resamples=100)
+    assert _by_name(alp.results)["m"]["score"] == pytest.approx((0.75 + 1.0) / 2)
+
+
 BAD_LOGS = [
     ("arena-hard", '{"question_id": "q00", "model": "sharp-model", "games": [{"score": 3}]}\n',
      "j.jsonl:1: field 'games[0].score'"),

@@ -110,6 +110,8 @@ def read_arena_hard(judgments: str | os.PathLike, corpus: Corpus, baseline: str 
             t_base = _text(path, line, corpus, base, qid, 1, "baseline")
             data.n_missing += max(0, 2 - len(games))
             for i, g in enumerate(games[:2]):
+                if g is None:  # a game the judge never answered (Arena-Hard-Auto writes null)
+                    g = {"score": None}
                 if not isinstance(g, dict) or "score" not in g:
                     raise InputError(path, "expected an object with 'score'", line=line, field=f"games[{i}].score")
                 probs = g.get("probs")
@@ -213,13 +215,14 @@ def read_alpaca_eval(judgments: str | os.PathLike, baseline: str | None = None) 
             pref = obj["preference"]
             if pref is None or (isinstance(pref, float) and math.isnan(pref)):
                 probs = None
-            elif isinstance(pref, bool) or not isinstance(pref, (int, float)) or not (pref == 0 or 1 <= pref <= 2):
+            elif isinstance(pref, bool) or not isinstance(pref, (int, float)) or \
+                    not (pref == 0 or 1 - 1e-6 <= pref <= 2 + 1e-6):
                 raise InputError(path, f"expected 1, 2, a number between them, 0 (draw) or null, got {pref!r}",
                                  line=line, field="preference")
             elif pref == 0 or pref == 1.5:
                 probs = point_mass("A=B")
             else:
-                p2 = float(pref) - 1.0  # probability that output_2 is preferred
+                p2 = min(max(float(pref) - 1.0, 0.0), 1.0)  # probability that output_2 is preferred
                 probs = normalize({"A>B": 1.0 - p2, "B>A": p2})
             if isinstance(obj.get("annotator"), str) and not data.judge:
                 data.judge = obj["annotator"]
