@@ -16,8 +16,9 @@ MODEL_KEYS = ("name", "n", "score", "ci_low", "ci_high", "rank", "bt_score", "co
 STYLE_KEYS = ("coef", "ci_low", "ci_high", "p_value", "definition")
 
 
-def _r(x: Any, digits: int = 6) -> Any:
-    return round(x, digits) if isinstance(x, float) else x
+def _r(x: Any) -> Any:
+    """Six significant digits (not decimals: a p-value of 1e-28 must not read as 0)."""
+    return float(f"{x:.6g}") if isinstance(x, float) else x
 
 
 def build_results(fit: ArenaFit, *, kind: str, judge: str, baseline: str | None, source: dict[str, Any],
