@@ -358,3 +358,12 @@ def test_arena_with_the_embedded_judge_on_the_fixtures(tmp_path):
                     questions=AH / "question.jsonl", out=tmp_path / "logs", resamples=200)
     # Only 4 of the 24 questions were judged: the rest count as missing in the log view.
     assert logs.results["models"] == run.results["models"] and logs.results["method"]["judgments"]["missing"] == 40
+
+
+def test_arena_dry_run_prices_an_api_judge_without_a_key(tmp_path, monkeypatch):
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    res = CliRunner().invoke(main, ["arena", "--judge", "gpt-4-1106-preview", "--answers", str(AH / "model_answer"),
+                                    "--questions", str(AH / "question.jsonl"), "--baseline", "base-model",
+                                    "--models", "sharp-model", "--dry-run"])
+    assert res.exit_code == 0, res.output
+    assert "API requests: 48" in res.output and "estimated cost: $" in res.output
