@@ -20,7 +20,7 @@ import numpy as np
 import statsmodels.api as sm
 
 from judgeaudit.arena.fitting import ArenaFit, ModelScore, StyleCoef, _ranks
-from judgeaudit.probes.features import markdown_density
+from judgeaudit.probes.features import style_features
 from judgeaudit.stats.bootstrap import DEFAULT_LEVEL, cluster_weights, percentile_interval, probe_rng
 
 RATING_FEATURES = {
@@ -38,13 +38,18 @@ class Rating:
     score: float | None  # None: the judge's grade could not be read
 
 
+def _markdown_density(text: str) -> float:
+    f = style_features(text)
+    return 100.0 * (f["headers"] + f["bullets"] + f["bold"]) / max(f["words"], 1.0)
+
+
 def _design(ratings: Sequence[Rating]):
     models = sorted({r.model for r in ratings})
     units = sorted({(r.question, r.turn) for r in ratings})
     mcol = {m: i for i, m in enumerate(models)}
     ucol = {u: i for i, u in enumerate(units)}
     n = len(ratings)
-    style = np.array([[math.log(len(r.text.split()) + 1.0), markdown_density(r.text)] for r in ratings])
+    style = np.array([[math.log(len(r.text.split()) + 1.0), _markdown_density(r.text)] for r in ratings])
     M = np.zeros((n, len(models)))
     U = np.zeros((n, max(len(units) - 1, 0)))
     for i, r in enumerate(ratings):
