@@ -39,7 +39,7 @@ from scipy import stats
 from scipy.special import expit
 
 from judgeaudit.arena.games import Game
-from judgeaudit.stats.bootstrap import DEFAULT_LEVEL, cluster_weights, percentile_interval, probe_rng
+from judgeaudit.stats.bootstrap import DEFAULT_LEVEL, cluster_weights, percentile_interval, named_rng
 from judgeaudit.stats.style_control import pair_features
 
 # Style covariates: results name -> (feature of stats.style_control.pair_features, definition)
@@ -268,7 +268,7 @@ def fit_arena(games: Sequence[Game], baseline: str, *, strong_weight: float = 1.
             raw_params = None
 
     # Bootstrap over questions.
-    rng = probe_rng(seed, "arena")
+    rng = named_rng(seed, "arena")
     counts = cluster_weights(nq, resamples=resamples, rng=rng) if nq else np.zeros((resamples, 0))
     with np.errstate(invalid="ignore", divide="ignore"):
         wr_draws = (counts @ wy_q.T) / (counts @ w_q.T)  # (resamples, k)

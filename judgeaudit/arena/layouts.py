@@ -24,7 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
-from judgeaudit.errors import InputError, iter_jsonl_objects
+from judgeaudit.errors import InputError
+from judgeaudit.jsonl_input import iter_jsonl_objects
 
 FORMATS = ("arena-hard", "mt-bench", "alpaca-eval")
 

@@ -21,7 +21,7 @@ import statsmodels.api as sm
 
 from judgeaudit.arena.fitting import ArenaFit, ModelScore, StyleCoef, _ranks
 from judgeaudit.probes.features import style_features
-from judgeaudit.stats.bootstrap import DEFAULT_LEVEL, cluster_weights, percentile_interval, probe_rng
+from judgeaudit.stats.bootstrap import DEFAULT_LEVEL, cluster_weights, percentile_interval, named_rng
 
 RATING_FEATURES = {
     "length": "log(words + 1) of the rated answer",
@@ -101,7 +101,7 @@ def fit_ratings(ratings: Sequence[Rating], *, resamples: int = 1000, level: floa
         return raw, ctrl
 
     raw, ctrl = scores(None, beta_style)
-    rng = probe_rng(seed, "ratings")
+    rng = named_rng(seed, "ratings")
     counts = cluster_weights(len(questions), resamples=resamples, rng=rng)
     raw_draws = np.full((resamples, len(models)), np.nan)
     ctrl_draws = np.full((resamples, len(models)), np.nan)

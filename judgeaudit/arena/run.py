@@ -15,7 +15,6 @@ import json
 import os
 import time
 from dataclasses import dataclass
-from datetime import datetime
 from importlib import resources
 from pathlib import Path
 from typing import Any, Sequence
@@ -27,7 +26,7 @@ from judgeaudit.arena.logs import read_logs
 from judgeaudit.arena.ratings import fit_ratings
 from judgeaudit.arena.results import build_results, write_outputs
 from judgeaudit.errors import JudgeauditError
-from judgeaudit.runstore import ConfigMismatch, RunStore, write_atomic
+from judgeaudit.runstore import ConfigMismatch, RunStore, default_run_dir, slug, write_atomic
 from judgeaudit.stats.bootstrap import DEFAULT_LEVEL
 
 TEMPLATES = ("pairwise", "pairwise-ref")
@@ -41,12 +40,6 @@ class ArenaRun:
     results: dict[str, Any]
     wall_s: float
     n_judged_now: int = 0
-
-
-def _slug(text: str) -> str:
-    import re
-
-    return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-")[:60] or "judge"
 
 
 def template_spec(template: str) -> str:
@@ -129,7 +122,7 @@ def run_arena(judge: str, *, answers: str | os.PathLike, questions: str | os.Pat
         raise JudgeauditError("--template pairwise-ref needs --reference MODEL (whose answers are the reference)")
     plan = plan_arena(answers=answers, questions=questions, baseline=baseline, models=models, limit=limit, fmt=fmt,
                       reference=reference if template == "pairwise-ref" else None)
-    out_dir = Path(out) if out is not None else Path("runs") / f"{datetime.now():%Y%m%d-%H%M%S}-arena-{_slug(judge)}"
+    out_dir = Path(out) if out is not None else default_run_dir(judge, prefix="arena-")
     store = RunStore(out_dir)
     config = {"judge": judge, "template": template, "mode": mode, "api_base": api_base, "baseline": baseline,
               "reference": reference if template == "pairwise-ref" else None, "answers": str(Path(answers).resolve()),
@@ -158,7 +151,7 @@ def run_arena(judge: str, *, answers: str | os.PathLike, questions: str | os.Pat
     # The judgments in Arena-Hard-Auto's own layout, so `judgeaudit logs` and its tools read them.
     lines = arena_hard_lines(records, j.name, baseline, {q: plan.corpus.questions[q].category
                                                          for q in plan.question_ids})
-    jdir = out_dir / "model_judgment" / _slug(j.name)
+    jdir = out_dir / "model_judgment" / slug(j.name)
     for model, rows in lines.items():
         write_atomic(jdir / f"{model}.jsonl", "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
     write_outputs(out_dir, results)
@@ -192,7 +185,7 @@ def run_logs(fmt: str, judgments: str | os.PathLike, *, answers: str | os.PathLi
         source={"command": "logs", "format": fmt, "sources": data.sources},
         strong_weight=strong_weight, resamples=resamples, level=level, seed=seed,
         n_unparsed=data.n_unparsed, n_missing=data.n_missing)
-    out_dir = Path(out) if out is not None else Path("runs") / f"{datetime.now():%Y%m%d-%H%M%S}-logs-{_slug(fmt)}"
+    out_dir = Path(out) if out is not None else default_run_dir(fmt, prefix="logs-")
     write_outputs(out_dir, results)
     return ArenaRun(out_dir, results, time.perf_counter() - start)
 

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import sys
 from typing import Any
 
 import click
 from rich.console import Console
 
-
-def _console() -> Console:
-    return Console(highlight=False, width=None if sys.stdout.isatty() else 150)
+from judgeaudit.console import console as _console
 
 
 def _print_results(console: Console, run, extra: str = "") -> None:
@@ -33,14 +30,15 @@ def _print_results(console: Console, run, extra: str = "") -> None:
 def _sos(console: Console, sos_files: tuple[str, ...], run, seed: int, resamples: int) -> None:
     if not sos_files:
         return
-    from judgeaudit.sos.correlate import correlate_files, correlation_table, write_correlation_outputs
+    from judgeaudit.reports.sos import correlation_html, correlation_table
+    from judgeaudit.sos.correlate import correlate_files, write_correlation_outputs
 
     result = correlate_files(list(sos_files), str(run.dir / "judge_scores.csv"), None, seed=seed,
                              n_resamples=resamples)
     for line in result.notes:
         console.print(line, markup=False, highlight=False)
     console.print(correlation_table(result))
-    paths = write_correlation_outputs(result, run.dir / "correlate")
+    paths = write_correlation_outputs(result, run.dir / "correlate", correlation_html(result))
     console.print(f"wrote {paths[0]} and {paths[1]}", markup=False)
 
 
