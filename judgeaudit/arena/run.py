@@ -114,8 +114,14 @@ def run_arena(judge: str, *, answers: str | os.PathLike, questions: str | os.Pat
               out: str | os.PathLike | None = None, mode: str = "logprob", api_base: str | None = None,
               api_key_env: str | None = None, concurrency: int = 8, seed: int = 0,
               resamples: int = DEFAULT_BT_RESAMPLES, level: float = DEFAULT_LEVEL, progress: bool = True,
-              judge_obj: Any = None) -> ArenaRun:
-    from judgeaudit.judges import make_judge, run_judgments
+              judge_obj: Any = None, ranks: Any = None) -> ArenaRun | None:
+    """Judge every model against the baseline in both orders, then fit and write the results.
+
+    Under torchrun (``ranks`` with world > 1) the judgments are shared out over the ranks;
+    rank 0 merges them, fits and writes; the other ranks return None.
+    """
+    from judgeaudit.engine import distributed
+    from judgeaudit.judges import judge_kind, make_judge, run_judgments
 
     start = time.perf_counter()
     if template == "pairwise-ref" and not reference:
@@ -123,20 +129,30 @@ def run_arena(judge: str, *, answers: str | os.PathLike, questions: str | os.Pat
     plan = plan_arena(answers=answers, questions=questions, baseline=baseline, models=models, limit=limit, fmt=fmt,
                       reference=reference if template == "pairwise-ref" else None)
     out_dir = Path(out) if out is not None else default_run_dir(judge, prefix="arena-")
-    store = RunStore(out_dir)
+    ranks = ranks or distributed.Ranks()
     config = {"judge": judge, "template": template, "mode": mode, "api_base": api_base, "baseline": baseline,
               "reference": reference if template == "pairwise-ref" else None, "answers": str(Path(answers).resolve()),
               "questions": str(Path(questions).resolve()) if questions else None, "format": plan.corpus.fmt,
               "models": plan.models, "limit": limit}
-    try:
-        store.init_config(config, identity_keys=IDENTITY_KEYS)
-    except ConfigMismatch as exc:
-        raise JudgeauditError(str(exc)) from None
+    if ranks.is_main:  # one writer of config.json and records.jsonl
+        store = RunStore(out_dir)
+        try:
+            store.init_config(config, identity_keys=IDENTITY_KEYS)
+        except ConfigMismatch as exc:
+            raise JudgeauditError(str(exc)) from None
+    distributed.barrier(ranks)
+    if not ranks.is_main:
+        store = RunStore(out_dir)
+    device = {}
+    if judge_obj is None and ranks.distributed and judge_kind(judge, api_base) == "local":
+        device = {"device": distributed.rank_device("auto", ranks)}  # each rank on its own GPU
     j = judge_obj if judge_obj is not None else make_judge(
         judge, template=template_spec(template), mode=mode, api_base=api_base, api_key_env=api_key_env,
-        concurrency=concurrency, seed=seed)
+        concurrency=concurrency, seed=seed, **device)
     before = len(store.keys)
-    records = run_judgments(j, plan.pairs, store, concurrency=concurrency, progress=progress)
+    records = run_judgments(j, plan.pairs, store, concurrency=concurrency, progress=progress, ranks=ranks)
+    if not ranks.is_main:
+        return None
     games = games_from_records(records, baseline)
     fit = fit_arena(games, baseline, strong_weight=strong_weight, resamples=resamples, level=level, seed=seed)
     wall = time.perf_counter() - start

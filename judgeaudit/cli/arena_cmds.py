@@ -87,8 +87,13 @@ def arena(judge: str, answers: str, questions: str | None, baseline: str, models
           fmt: str | None, template: str, reference: str | None, mode: str, api_base: str | None,
           api_key_env: str | None, concurrency: int, out: str | None, dry_run: bool, no_progress: bool,
           strong_weight: str, resamples: int, seed: int, sos_files: tuple[str, ...]) -> None:
-    """Rank models with a judge: each model against the baseline, both orders, Bradley-Terry, style control."""
+    """Rank models with a judge: each model against the baseline, both orders, Bradley-Terry, style control.
+
+    Data parallel: `torchrun --nproc-per-node N -m judgeaudit arena --judge LOCAL --out DIR ...`
+    shares the judgments out over N processes; rank 0 merges, fits and reports.
+    """
     from judgeaudit.arena.run import estimate_arena, run_arena
+    from judgeaudit.engine import distributed
 
     if template == "pairwise-ref" and not reference:
         raise click.UsageError("--template pairwise-ref needs --reference MODEL (whose answers the judge sees)")
@@ -114,9 +119,17 @@ def arena(judge: str, answers: str, questions: str | None, baseline: str, models
             else:
                 console.print("  estimated cost: unknown (no price for this model)")
         return
-    run = run_arena(judge, template=template, strong_weight=float(strong_weight), out=out, mode=mode,
-                    api_base=api_base, api_key_env=api_key_env, concurrency=concurrency, seed=seed,
-                    resamples=resamples, progress=not no_progress, **plan_kw)
+    ranks = distributed.init()
+    if ranks.distributed and out is None:
+        raise click.UsageError("under torchrun, give --out (every rank must write to the same run directory)")
+    try:
+        run = run_arena(judge, template=template, strong_weight=float(strong_weight), out=out, mode=mode,
+                        api_base=api_base, api_key_env=api_key_env, concurrency=concurrency, seed=seed,
+                        resamples=resamples, progress=not no_progress, ranks=ranks, **plan_kw)
+    finally:
+        distributed.finish(ranks)
+    if run is None:  # not rank 0: its judgments are merged and reported by rank 0
+        return
     info = run.results["method"].get("run", {})
     cost = f", ${info['cost_usd']:.4f}" if info.get("cost_usd") else ""
     _print_results(console, run, extra=f"{run.n_judged_now} judgments made now{cost}; ")
