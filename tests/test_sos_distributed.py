@@ -116,3 +116,21 @@ def test_probe_two_ranks_equal_one(tmp_path):
     assert _without_wall_time(got_results) == _without_wall_time(results)
     missing_out = torchrun(2, *base[:-1])
     assert missing_out.returncode != 0 and "--out" in missing_out.stderr
+
+
+def test_arena_two_ranks_equal_one(tmp_path):
+    data = HERE / "data" / "arena" / "arena_hard"
+    base = ["-m", "judgeaudit", "arena", "--judge", "synthetic:longer", "--answers", str(data / "model_answer"),
+            "--questions", str(data / "question.jsonl"), "--baseline", "base-model", "--limit", "6",
+            "--resamples", "100", "--no-progress", "--out"]
+    one = torchrun(1, *base, str(tmp_path / "one"))
+    assert one.returncode == 0, one.stderr[-2000:]
+    two = torchrun(2, *base, str(tmp_path / "two"))
+    assert two.returncode == 0, two.stderr[-2000:]
+    records, results = _outputs(tmp_path / "one")
+    assert len(records.splitlines()) >= 24  # 6 questions x 3 models x 2 orders
+    got_records, got_results = _outputs(tmp_path / "two")
+    assert got_records == records and shard_paths(tmp_path / "two") == []
+    for r in (results, got_results):
+        r["method"].pop("run", None)
+    assert got_results == results

@@ -27,6 +27,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "compare": ("judgeaudit.cli.audit_cmds", "compare", "Tabulate several finished runs side by side."),
     "sos": ("judgeaudit.cli.sos_cmds", "sos", "Score a model on the SOS-Bench ground-truth benchmarks."),
     "correlate": ("judgeaudit.cli.sos_cmds", "correlate", "Correlate SOS factor scores with judge scores across models."),
+    "arena": ("judgeaudit.cli.arena_cmds", "arena", "Rank models with a judge against a baseline (Bradley-Terry, style control)."),
+    "logs": ("judgeaudit.cli.arena_cmds", "logs", "Audit existing judgment logs: position, price of style, scores."),
 }
 
 
