@@ -367,3 +367,13 @@ def test_arena_dry_run_prices_an_api_judge_without_a_key(tmp_path, monkeypatch):
                                     "--models", "sharp-model", "--dry-run"])
     assert res.exit_code == 0, res.output
     assert "API requests: 48" in res.output and "estimated cost: $" in res.output
+
+
+def test_a_second_process_on_the_same_run_directory_is_refused(tmp_path):
+    from judgeaudit.runstore import RunLocked, locked
+
+    out = tmp_path / "held"
+    with locked(out):  # another process holding the directory
+        with pytest.raises(RunLocked, match="another judgeaudit process"):
+            _arena(tmp_path, "longer", name="held")
+    assert not (out / "records.jsonl").exists()

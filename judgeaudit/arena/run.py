@@ -11,6 +11,7 @@ judge runner (records.jsonl keyed by content hash: a rerun resumes), then scored
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import time
@@ -26,7 +27,7 @@ from judgeaudit.arena.logs import read_logs
 from judgeaudit.arena.ratings import fit_ratings
 from judgeaudit.arena.results import build_results, write_outputs
 from judgeaudit.errors import JudgeauditError
-from judgeaudit.runstore import ConfigMismatch, RunStore, default_run_dir, slug, write_atomic
+from judgeaudit.runstore import ConfigMismatch, RunStore, default_run_dir, locked, slug, write_atomic
 from judgeaudit.stats.bootstrap import DEFAULT_LEVEL
 
 TEMPLATES = ("pairwise", "pairwise-ref")
@@ -99,7 +100,7 @@ def estimate_arena(judge: str, *, template: str = "pairwise", mode: str = "logpr
                             "questions": len(plan.question_ids), "pairs": len(plan.pairs),
                             "judgments": 2 * len(plan.pairs), "missing": plan.n_missing}
     if kind in ("api", "synthetic", "plugin"):
-        store = RunStore(out) if out is not None and Path(out).exists() else None
+        store = RunStore(out, readonly=True) if out is not None and Path(out).exists() else None
         extra = {"dry_run": True} if kind == "api" else {}
         j = make_judge(judge, template=template_spec(template), mode=mode, api_base=api_base,
                        api_key_env=api_key_env, seed=seed, **extra)
@@ -134,43 +135,46 @@ def run_arena(judge: str, *, answers: str | os.PathLike, questions: str | os.Pat
               "reference": reference if template == "pairwise-ref" else None, "answers": str(Path(answers).resolve()),
               "questions": str(Path(questions).resolve()) if questions else None, "format": plan.corpus.fmt,
               "models": plan.models, "limit": limit}
-    if ranks.is_main:  # one writer of config.json and records.jsonl
-        store = RunStore(out_dir)
-        try:
-            store.init_config(config, identity_keys=IDENTITY_KEYS)
-        except ConfigMismatch as exc:
-            raise JudgeauditError(str(exc)) from None
-    distributed.barrier(ranks)
-    if not ranks.is_main:
-        store = RunStore(out_dir)
     device = {}
     if judge_obj is None and ranks.distributed and judge_kind(judge, api_base) == "local":
         device = {"device": distributed.rank_device("auto", ranks)}  # each rank on its own GPU
-    j = judge_obj if judge_obj is not None else make_judge(
-        judge, template=template_spec(template), mode=mode, api_base=api_base, api_key_env=api_key_env,
-        concurrency=concurrency, seed=seed, **device)
-    before = len(store.keys)
-    records = run_judgments(j, plan.pairs, store, concurrency=concurrency, progress=progress, ranks=ranks)
-    if not ranks.is_main:
-        return None
-    games = games_from_records(records, baseline)
-    fit = fit_arena(games, baseline, strong_weight=strong_weight, resamples=resamples, level=level, seed=seed)
-    wall = time.perf_counter() - start
-    n_unparsed = sum(not r["parsed"] for r in records)
-    usage = _usage(records)
-    results = build_results(
-        fit, kind="pairwise", judge=j.name, baseline=baseline,
-        source={"command": "arena", "format": plan.corpus.fmt, "template": template, "judge_spec": judge,
-                "models_judged": plan.models},
-        strong_weight=strong_weight, resamples=resamples, level=level, seed=seed, n_unparsed=n_unparsed,
-        n_missing=plan.n_missing, extra={"run": {"wall_s": round(wall, 1), **usage}})
-    # The judgments in Arena-Hard-Auto's own layout, so `judgeaudit logs` and its tools read them.
-    lines = arena_hard_lines(records, j.name, baseline, {q: plan.corpus.questions[q].category
-                                                         for q in plan.question_ids})
-    jdir = out_dir / "model_judgment" / slug(j.name)
-    for model, rows in lines.items():
-        write_atomic(jdir / f"{model}.jsonl", "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
-    write_outputs(out_dir, results)
+    # One process holds the run directory (under torchrun rank 0, the one writer, for all ranks).
+    with locked(out_dir) if ranks.is_main else contextlib.nullcontext():
+        # The judge is built (spec, key, endpoint checked) before config.json is written.
+        j = judge_obj if judge_obj is not None else make_judge(
+            judge, template=template_spec(template), mode=mode, api_base=api_base, api_key_env=api_key_env,
+            concurrency=concurrency, seed=seed, **device)
+        if ranks.is_main:  # one writer of config.json and records.jsonl
+            store = RunStore(out_dir)
+            try:
+                store.init_config(config, identity_keys=IDENTITY_KEYS)
+            except ConfigMismatch as exc:
+                raise JudgeauditError(str(exc)) from None
+        distributed.barrier(ranks)
+        if not ranks.is_main:
+            store = RunStore(out_dir)
+        before = len(store.keys)
+        records = run_judgments(j, plan.pairs, store, concurrency=concurrency, progress=progress, ranks=ranks)
+        if not ranks.is_main:
+            return None
+        games = games_from_records(records, baseline)
+        fit = fit_arena(games, baseline, strong_weight=strong_weight, resamples=resamples, level=level, seed=seed)
+        wall = time.perf_counter() - start
+        n_unparsed = sum(not r["parsed"] for r in records)
+        usage = _usage(records)
+        results = build_results(
+            fit, kind="pairwise", judge=j.name, baseline=baseline,
+            source={"command": "arena", "format": plan.corpus.fmt, "template": template, "judge_spec": judge,
+                    "models_judged": plan.models},
+            strong_weight=strong_weight, resamples=resamples, level=level, seed=seed, n_unparsed=n_unparsed,
+            n_missing=plan.n_missing, extra={"run": {"wall_s": round(wall, 1), **usage}})
+        # The judgments in Arena-Hard-Auto's own layout, so `judgeaudit logs` and its tools read them.
+        lines = arena_hard_lines(records, j.name, baseline, {q: plan.corpus.questions[q].category
+                                                             for q in plan.question_ids})
+        jdir = out_dir / "model_judgment" / slug(j.name)
+        for model, rows in lines.items():
+            write_atomic(jdir / f"{model}.jsonl", "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
+        write_outputs(out_dir, results)
     return ArenaRun(out_dir, results, wall, len(store.keys) - before)
 
 
