@@ -12,6 +12,8 @@ The CLI commands `probe`, `audit`, `report` and `compare` are thin layers over t
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import time
 from dataclasses import dataclass, field
@@ -19,14 +21,15 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from judgeaudit.contracts import ProbeResults, validate_line
-from judgeaudit.errors import JudgeauditError
+from judgeaudit.errors import InputError, JudgeauditError
 from judgeaudit.judges.protocol import BaseJudge
-from judgeaudit.runstore import RunStore, default_run_dir
+from judgeaudit.judges.request_cache import public_endpoint
+from judgeaudit.runstore import RunStore, default_run_dir, locked, read_records
 from judgeaudit.stats.bootstrap import DEFAULT_LEVEL, DEFAULT_RESAMPLES
 
 # Settings that make a run directory's judgments what they are; a resume must match them.
 IDENTITY_KEYS = ("judge", "template", "mode", "battery", "seed", "items", "api_base", "rewrite_with",
-                 "rewrite_api_base")
+                 "rewrite_api_base", "verdict_logprobs")
 
 
 @dataclass
@@ -53,20 +56,39 @@ def build_probe_pairs(*, battery: str = "default", items: str | os.PathLike | No
 
 def _config(judge: str, *, template: str, mode: str, battery: str, seed: int, items: Any, api_base: str | None,
             limit: int | None, repeats: int, rewrite_with: str | None = None,
-            rewrite_api_base: str | None = None) -> dict[str, Any]:
+            rewrite_api_base: str | None = None, verdict_logprobs: bool | None = None) -> dict[str, Any]:
     config = {"judge": judge, "template": template, "mode": mode, "battery": battery, "seed": seed,
-              "items": str(Path(items).resolve()) if items is not None else None, "api_base": api_base,
+              "items": str(Path(items).resolve()) if items is not None else None,
+              # Only the public part of the endpoint is written: a URL may carry user:KEY@ or ?api-key=KEY.
+              "api_base": public_endpoint(api_base) if api_base else None,
               "limit": limit, "repeats": repeats}
+    # Optional settings are only set when used, so run directories made before them still resume.
     if rewrite_with:
-        # Only set when used, so run directories made before the option still resume.
         config.update(rewrite_with=rewrite_with, rewrite_api_base=rewrite_api_base)
+    if verdict_logprobs is not None:
+        config["verdict_logprobs"] = verdict_logprobs
     return config
+
+
+def _rank_options(kind: str, ranks: Any) -> dict[str, Any]:
+    """Under torchrun a local judge loads on its rank's own GPU."""
+    if kind != "local" or not ranks.distributed:
+        return {}
+    from judgeaudit.engine.distributed import rank_device
+
+    return {"device": rank_device("auto", ranks)}
+
+
+def _judge_options(kind: str, verdict_logprobs: bool | None) -> dict[str, Any]:
+    """Constructor options that only some judge kinds take."""
+    return {"logprobs": verdict_logprobs} if kind == "api" and verdict_logprobs is not None else {}
 
 
 def estimate_probe(judge: str, *, battery: str = "default", items: str | os.PathLike | None = None,
                    limit: int | None = None, seed: int = 0, template: str = "pairwise", mode: str = "logprob",
                    api_base: str | None = None, api_key_env: str | None = None, repeats: int = 1,
-                   out: str | os.PathLike | None = None, rewrite_with: str | None = None) -> dict[str, Any]:
+                   out: str | os.PathLike | None = None, rewrite_with: str | None = None,
+                   verdict_logprobs: bool | None = None) -> dict[str, Any]:
     """What a run would do, calling no judge: pairs, judgments and (API judges) requests and cost.
 
     Local models are not loaded for this; only API and synthetic judges are built.
@@ -85,10 +107,10 @@ def estimate_probe(judge: str, *, battery: str = "default", items: str | os.Path
         out_info["rewrite_with"] = rewrite_with
         out_info["rewrite_requests"] = sum(1 for p in pair_set.pairs if rewrite_target(p) is not None)
     if kind in ("api", "synthetic"):
-        store = RunStore(out) if out is not None and Path(out).exists() else None
+        store = RunStore(out, readonly=True) if out is not None and Path(out).exists() else None
         extra = {"dry_run": True} if kind == "api" else {}  # no API key needed to count
         j = make_judge(judge, template=template, mode=mode, api_base=api_base, api_key_env=api_key_env, seed=seed,
-                       **extra)
+                       **extra, **_judge_options(kind, verdict_logprobs))
         out_info.update(estimate_judgments(j, pair_set.pairs, store, repeats))
         out_info["judge"] = judge
     return out_info
@@ -100,15 +122,19 @@ def run_probe(judge: str, *, battery: str = "default", items: str | os.PathLike 
               api_key_env: str | None = None, concurrency: int = 8, repeats: int = 1,
               resamples: int = DEFAULT_RESAMPLES, level: float = DEFAULT_LEVEL, progress: bool = True,
               judge_obj: Any = None, rewrite_with: str | None = None, rewrite_api_base: str | None = None,
-              rewrite_api_key_env: str | None = None, rewriter: Any = None) -> ProbeRun:
+              rewrite_api_key_env: str | None = None, rewriter: Any = None, verdict_logprobs: bool | None = None,
+              ranks: Any = None, max_wait: float | None = None) -> ProbeRun | None:
     """Judge every pair of the battery in both orders, then write results.json and report.html.
 
     Rerunning with the same ``out`` resumes: judgments already in records.jsonl are kept.
     ``judge_obj`` supplies an already built judge (its spec string is still recorded).
     ``rewrite_with`` names a model that restyles the rewritable style steps (see
     judgeaudit.probes.rewrite); ``rewriter`` supplies it already built.
+    Under torchrun (``ranks`` with world > 1, local judges) the judgments are shared out
+    over the ranks; rank 0 writes the results and the others return None.
+    ``max_wait`` caps the seconds an API request waits between retries (None: the judge's default).
     """
-    from judgeaudit.judges import make_judge, run_judgments
+    from judgeaudit.judges import judge_kind, make_judge, run_judgments
     from judgeaudit.judges.protocol import as_judge
     from judgeaudit.reports.html import render_report
     from judgeaudit.stats.probe_results import compute_results
@@ -116,37 +142,57 @@ def run_probe(judge: str, *, battery: str = "default", items: str | os.PathLike 
     start = time.perf_counter()
     pair_set = build_probe_pairs(battery=battery, items=items, limit=limit, seed=seed)
     out_dir = Path(out) if out is not None else default_run_dir(judge)
-    store = RunStore(out_dir)
+    from judgeaudit.engine.distributed import Ranks, barrier
+
+    ranks = ranks or Ranks()
     config = _config(judge, template=template, mode=mode, battery=battery, seed=seed, items=items,
                      api_base=api_base, limit=limit, repeats=repeats, rewrite_with=rewrite_with,
-                     rewrite_api_base=rewrite_api_base)
-    store.init_config(config, identity_keys=IDENTITY_KEYS)
-    pairs, rewrites = pair_set.pairs, None
-    if rewrite_with:
-        from judgeaudit.probes.rewrite import apply_rewrites, make_rewriter
-        from judgeaudit.runstore import write_json_atomic
+                     rewrite_api_base=rewrite_api_base, verdict_logprobs=verdict_logprobs)
+    if rewrite_with and ranks.distributed:
+        # Rewrites are model calls made once per run; sharing them over ranks is not supported.
+        raise JudgeauditError("--rewrite-with cannot be combined with torchrun; run the rewrites in one process first")
+    # One process holds the run directory (under torchrun rank 0, the one writer, for all ranks).
+    with locked(out_dir) if ranks.is_main else contextlib.nullcontext():
+        # The judge is built (spec, key, endpoint checked) before config.json is written; a run
+        # that fails before its first record can be rerun with corrected settings (init_config).
+        kind = judge_kind(judge, api_base)
+        api_options = {"max_wait": max_wait} if max_wait is not None and kind == "api" else {}
+        j = as_judge(judge_obj) if judge_obj is not None else make_judge(
+            judge, template=template, mode=mode, api_base=api_base, api_key_env=api_key_env,
+            concurrency=concurrency, seed=seed, **_judge_options(kind, verdict_logprobs),
+            **_rank_options(kind, ranks), **api_options)
+        if ranks.is_main:  # one writer of config.json and records.jsonl
+            store = RunStore(out_dir)
+            store.init_config(config, identity_keys=IDENTITY_KEYS)
+        barrier(ranks)
+        if not ranks.is_main:
+            store = RunStore(out_dir)
+        pairs, rewrites = pair_set.pairs, None
+        if rewrite_with:
+            from judgeaudit.probes.rewrite import apply_rewrites, make_rewriter
+            from judgeaudit.runstore import write_json_atomic
 
-        model = rewriter if rewriter is not None else make_rewriter(
-            rewrite_with, api_base=rewrite_api_base, api_key_env=rewrite_api_key_env, concurrency=concurrency,
-            progress=progress, seed=seed)
-        pairs, summary = apply_rewrites(pair_set.pairs, model, out_dir / "rewrites", progress=progress,
-                                        spec=rewrite_with)
-        rewrites = summary.to_dict()
-        write_json_atomic(out_dir / RunStore.CONFIG, {**store.config(), "rewrites": rewrites})
-    j = as_judge(judge_obj) if judge_obj is not None else make_judge(
-        judge, template=template, mode=mode, api_base=api_base, api_key_env=api_key_env,
-        concurrency=concurrency, seed=seed)
-    records = run_judgments(j, pairs, store, repeats=repeats, concurrency=concurrency, progress=progress)
-    usage = _usage(records)
-    wall = time.perf_counter() - start
-    run_info = {"judge_spec": judge, "mode": mode if _is_local(judge, api_base) else None, "repeats": repeats,
-                "limit": limit, "skipped_pairs": len(pair_set.skipped), **usage, "wall_s": round(wall, 1),
-                "rewrites": rewrites}
-    results = compute_results(records, judge=j.name, battery=battery, seed=seed, template=template,
-                              resamples=resamples, level=level,
-                              run={k: v for k, v in run_info.items() if v is not None})
-    store.write_results(results)
-    store.write_report(render_report(results))
+            model = rewriter if rewriter is not None else make_rewriter(
+                rewrite_with, api_base=rewrite_api_base, api_key_env=rewrite_api_key_env, concurrency=concurrency,
+                progress=progress, seed=seed)
+            pairs, summary = apply_rewrites(pair_set.pairs, model, out_dir / "rewrites", progress=progress,
+                                            spec=rewrite_with)
+            rewrites = summary.to_dict()
+            write_json_atomic(out_dir / RunStore.CONFIG, {**store.config(), "rewrites": rewrites})
+        records = run_judgments(j, pairs, store, repeats=repeats, concurrency=concurrency, progress=progress,
+                                ranks=ranks)
+        if not ranks.is_main:
+            return None
+        usage = _usage(records)
+        wall = time.perf_counter() - start
+        run_info = {"judge_spec": judge, "mode": mode if _is_local(judge, api_base) else None, "repeats": repeats,
+                    "limit": limit, "skipped_pairs": len(pair_set.skipped), **usage, "wall_s": round(wall, 1),
+                    "rewrites": rewrites}
+        results = compute_results(records, judge=j.name, battery=battery, seed=seed, template=template,
+                                  resamples=resamples, level=level,
+                                  run={k: v for k, v in run_info.items() if v is not None})
+        store.write_results(results)
+        store.write_report(render_report(results))
     return ProbeRun(out_dir, results, len(pairs), pair_set.skipped, wall, j)
 
 
@@ -260,17 +306,98 @@ def _usage(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
 
 def load_run(directory: str | os.PathLike) -> dict[str, Any]:
     """results.json of a finished run, with a clear error when it is missing or unreadable."""
-    import json
+    from judgeaudit.jsonl_input import read_json
 
     path = Path(directory) / RunStore.RESULTS
     if not path.exists():
         raise JudgeauditError(f"{path}: no results.json; run `judgeaudit probe --out {directory}` first")
-    try:
-        results = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise JudgeauditError(f"{path}:{exc.lineno}: invalid JSON ({exc.msg})") from None
+    results = read_json(path)
+    if not isinstance(results, dict):
+        raise InputError(path, f"expected a JSON object (a probe run's results), got {type(results).__name__}")
     validate_line(ProbeResults, results, path)
     return results
+
+
+# What must agree for runs to be compared probe by probe: (label, how to read it from results.json).
+_COMPARABLE = (("battery", lambda r: r.get("battery")), ("seed", lambda r: r.get("seed")),
+               ("--limit", lambda r: (r.get("run") or {}).get("limit")),
+               ("--repeats", lambda r: (r.get("run") or {}).get("repeats", 1)),
+               ("template", lambda r: r.get("template")))
+
+
+def comparison_warnings(runs: Sequence[dict[str, Any]], dirs: Sequence[str]) -> list[str]:
+    """One line per setting that differs between the runs (their numbers are then not like for like)."""
+    out = []
+    for label, read in _COMPARABLE:
+        values = [read(r) for r in runs]
+        if len({json.dumps(v, sort_keys=True, default=str) for v in values}) > 1:
+            shown = ", ".join(f"{d}: {'none' if v is None else v}" for d, v in zip(dirs, values))
+            out.append(f"runs differ in {label} ({shown}); their numbers are not measured on the same pairs")
+    return out
+
+
+def _run_config(store: RunStore) -> dict[str, Any]:
+    """config.json of a probe run, with the fields a recompute needs checked."""
+    path = store.dir / RunStore.CONFIG
+    if not path.exists():
+        raise JudgeauditError(f"{path}: missing; cannot recompute without the run's settings")
+    config = store.config()
+    for field, kinds in (("judge", str), ("battery", str), ("seed", int)):
+        if not isinstance(config.get(field), kinds) or isinstance(config.get(field), bool):
+            raise InputError(path, "missing" if field not in config else
+                             f"expected {kinds.__name__}, got {type(config[field]).__name__}", field=field)
+    for field in ("limit", "repeats"):
+        value = config.get(field)
+        if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
+            raise InputError(path, f"expected a whole number >= 1 or null, got {value!r}", field=field)
+    return config
+
+
+def select_run_records(records: Sequence[dict[str, Any]], config: dict[str, Any], *,
+                       torn: bool = False) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """The records that belong to the run ``config`` describes, and an account of the rest.
+
+    A run directory may hold records of an earlier ``--limit`` or ``--repeats`` (resumes keep
+    them), and a damaged file may hold duplicates or too few lines. Kept: the first record of
+    each (pair, order, repeat) of the pairs the config's battery, items, limit and seed give,
+    for repeats below the config's. ``account`` counts what was left out and what is missing.
+    """
+    pair_set = build_probe_pairs(battery=config["battery"], items=config.get("items"), limit=config.get("limit"),
+                                 seed=config["seed"])
+    pair_ids = {p.pair_id for p in pair_set.pairs}
+    repeats = int(config.get("repeats") or 1)
+    kept: list[dict[str, Any]] = []
+    keys: set[str] = set()
+    slots: set[tuple[Any, Any, Any]] = set()
+    left = {"duplicate_key": 0, "other_pairs": 0, "other_repeats": 0, "same_judgment_twice": 0}
+    for r in records:
+        slot = (r.get("pair_id"), r.get("order"), r.get("repeat", 0))
+        if r["key"] in keys:
+            left["duplicate_key"] += 1
+        elif r.get("pair_id") not in pair_ids:
+            left["other_pairs"] += 1
+        elif not isinstance(slot[2], int) or slot[2] >= repeats:
+            left["other_repeats"] += 1
+        elif slot in slots:
+            left["same_judgment_twice"] += 1
+        else:
+            kept.append(r)
+            slots.add(slot)
+        keys.add(r["key"])
+    planned = 2 * repeats * len(pair_ids)
+    missing = planned - len(kept)
+    words = {"duplicate_key": "duplicate lines", "other_pairs": "of pairs outside this run's battery/limit/items",
+             "other_repeats": "of repeats beyond --repeats", "same_judgment_twice": "judging a pair, order and "
+                                                                                 "repeat already judged"}
+    parts = [f"{n} {words[k]}" for k, n in left.items() if n]
+    if torn:
+        parts.append("a torn last line")
+    note = (f"used {len(kept)} of {len(records)} records"
+            + (f"; left out {', '.join(parts)}" if parts else "")
+            + (f"; {missing} of the {planned} planned judgments are missing (unfinished or truncated file)"
+               if missing > 0 else ""))
+    return kept, {"records_read": len(records), "used": len(kept), "left_out": {k: n for k, n in left.items() if n},
+                  "torn_last_line": torn, "planned": planned, "missing": max(missing, 0), "note": note}
 
 
 def rerender(directory: str | os.PathLike, *, results: dict[str, Any] | None = None, recompute: bool = False,
@@ -279,37 +406,39 @@ def rerender(directory: str | os.PathLike, *, results: dict[str, Any] | None = N
     """Write report.html again: from ``results`` (also saved as results.json), from results.json,
     or (``recompute``) from records.jsonl with the run's settings."""
     from judgeaudit.reports.html import render_report
-    from judgeaudit.stats.outcomes import load_records
     from judgeaudit.stats.probe_results import compute_results
 
     store_dir = Path(directory)
     if not store_dir.is_dir():
         raise JudgeauditError(f"{directory}: no such run directory")
     if recompute:
-        config_path = store_dir / RunStore.CONFIG
-        if not config_path.exists():
-            raise JudgeauditError(f"{config_path}: missing; cannot recompute without the run's settings")
-        store = RunStore(store_dir)
-        config = store.config()
-        old = load_run(store_dir) if (store_dir / RunStore.RESULTS).exists() else {}
-        method = old.get("method", {})
-        records = load_records(store.records_path)
-        if not records:
-            raise JudgeauditError(f"{store.records_path}: no judgments recorded")
-        results = compute_results(records, judge=old.get("judge") or records[0].get("judge") or config["judge"],
-                                  battery=config.get("battery", "default"), seed=int(config.get("seed", 0)),
-                                  template=config.get("template", "pairwise"),
-                                  resamples=resamples or method.get("resamples", DEFAULT_RESAMPLES),
-                                  level=level or method.get("level", DEFAULT_LEVEL), run=old.get("run"))
-        for extra in ("sos",):
-            if extra in old:
-                results[extra] = old[extra]
-        store.write_results(results)
+        with locked(store_dir):
+            store = RunStore(store_dir, readonly=True)
+            config = _run_config(store)
+            old = load_run(store_dir) if (store_dir / RunStore.RESULTS).exists() else {}
+            method = old.get("method", {})
+            records, torn = read_records(store.records_path)
+            if not records:
+                raise JudgeauditError(f"{store.records_path}: no judgments recorded")
+            kept, account = select_run_records(records, config, torn=torn)
+            if not kept:
+                raise JudgeauditError(f"{store.records_path}: none of the {len(records)} records belong to this "
+                                      f"run's settings ({account['note']})")
+            results = compute_results(kept, judge=old.get("judge") or kept[0].get("judge") or config["judge"],
+                                      battery=config["battery"], seed=config["seed"],
+                                      template=config.get("template", "pairwise"),
+                                      resamples=resamples or method.get("resamples", DEFAULT_RESAMPLES),
+                                      level=level or method.get("level", DEFAULT_LEVEL),
+                                      run={**(old.get("run") or {}), "recompute": account})
+            for extra in ("sos",):
+                if extra in old:
+                    results[extra] = old[extra]
+            store.write_results(results)
     elif results is not None:
-        store = RunStore(store_dir)
+        store = RunStore(store_dir, readonly=True)
         store.write_results(results)
     else:
         results = load_run(store_dir)
-        store = RunStore(store_dir)
+        store = RunStore(store_dir, readonly=True)
     store.write_report(render_report(results, checks=checks, policy_name=policy_name))
     return results

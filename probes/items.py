@@ -87,7 +87,7 @@ def validate_item(obj: dict[str, Any], path: str | os.PathLike = "<item>", line:
         _fail(path, line, "constraint", f"must be null for {category} items")
     if isinstance(constraint, dict):
         ctype = constraint.get("type")
-        if ctype not in CONSTRAINT_TYPES:
+        if not isinstance(ctype, str) or ctype not in CONSTRAINT_TYPES:
             _fail(path, line, "constraint.type", "expected one of " + ", ".join(CONSTRAINT_TYPES))
         vtype = CONSTRAINT_TYPES[ctype]
         if vtype is not None:

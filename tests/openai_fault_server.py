@@ -69,10 +69,11 @@ class FaultServer:
                  slow_seconds: float = 1.0, seed: int = 0, required_key: str | None = None,
                  verdict: Callable[[list[dict[str, Any]]], str] = default_verdict,
                  first_faults: list[str] | None = None,
-                 content: Callable[[list[dict[str, Any]], str], str] | None = None):
+                 content: Callable[[list[dict[str, Any]], str], str] | None = None, echo_auth: bool = False):
         self.fault_rate, self.faults, self.retry_after = fault_rate, tuple(faults), retry_after
         self.slow_seconds, self.required_key, self.verdict = slow_seconds, required_key, verdict
         self.content = content  # (messages, verdict) -> reply text; default: reasoning + [[verdict]]
+        self.echo_auth = echo_auth  # a careless server: the reply quotes the Authorization header and the URL
         self._rng = random.Random(seed)
         self._lock = threading.Lock()
         self._first = list(first_faults or [])  # faults for the first requests, in order
@@ -142,8 +143,10 @@ class FaultServer:
         content = f"Both replies address the request; weighing accuracy and focus.\nMy final verdict is: [[{verdict}]]"
         if self.content is not None:
             content = self.content(messages, verdict)
+        if self.echo_auth:
+            content = (f"You sent {request.headers.get('authorization', '')} to {request.url}.\n" + content)
         choice: dict[str, Any] = {"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}
-        if body.get("logprobs") and self.content is None:
+        if body.get("logprobs") and self.content is None and not self.echo_auth:
             choice["logprobs"] = {"content": tokens_with_logprobs(content, int(body.get("top_logprobs") or 0), verdict)}
         prompt_tokens = sum(len(m["content"]) for m in messages) // 4
         with self._lock:

@@ -148,3 +148,53 @@ def test_tree_mask_blocks_other_branches(smollm2):
     assert torch.equal(allowed, expect)
     with_cache = engine._tree_mask(sizes, offset=3)[0, 0] == 0
     assert with_cache.shape == (6, 9) and bool(with_cache[:, :3].all()) and torch.equal(with_cache[:, 3:], expect)
+
+
+def test_whitespace_only_context_is_scored_as_an_empty_context(smollm2):
+    from judgeaudit.engine.requests import encode_request, prefix_token_id
+
+    engine = LoglikelihoodEngine(smollm2, progress=False)
+    spaces, empty = engine.loglikelihood([("  ", " Paris"), ("", "   Paris")])
+    assert abs(spaces.logprob - empty.logprob) < 1e-5 and spaces.n_tokens == empty.n_tokens
+    enc = encode_request(smollm2.tokenizer, " \n ", "Paris", 2048)
+    assert enc.prefix == (prefix_token_id(smollm2.tokenizer),)
+
+
+def test_empty_continuation_is_refused(smollm2, tmp_path):
+    import json
+
+    from click.testing import CliRunner
+
+    from judgeaudit.cli import main
+
+    with pytest.raises(ValueError, match="empty continuation"):
+        LoglikelihoodEngine(smollm2, progress=False).loglikelihood([("Question?", "")])
+    req = tmp_path / "req.jsonl"
+    req.write_text(json.dumps({"context": "Q: 2+2?\nA:", "continuation": " 4"}) + "\n"
+                   + json.dumps({"context": "Q: 2+2?\nA:", "continuation": ""}) + "\n")
+    result = CliRunner().invoke(main, ["score", "--requests", str(req), "--out", str(tmp_path / "o.jsonl")])
+    assert result.exit_code != 0 and "req.jsonl:2: field 'continuation'" in result.output
+    assert not (tmp_path / "o.jsonl").exists()
+
+
+def test_score_checks_the_output_path_before_any_work(tmp_path, monkeypatch):
+    import json
+
+    from click.testing import CliRunner
+
+    import judgeaudit.models.loading as loading
+    from judgeaudit.cli import main
+
+    def no_loading(*a, **k):
+        raise AssertionError("the model must not be loaded for an unwritable --out")
+
+    monkeypatch.setattr(loading, "load_model", no_loading)
+    req = tmp_path / "req.jsonl"
+    req.write_text(json.dumps({"context": "Q:", "continuation": " 4"}) + "\n")
+    blocker = tmp_path / "a_file"
+    blocker.write_text("x")
+    for out in (blocker / "out.jsonl", tmp_path):
+        result = CliRunner().invoke(main, ["score", "--requests", str(req), "--out", str(out)])
+        assert result.exit_code == 1 and result.output.startswith("Error: ") and "cannot write" in result.output \
+            or "is a directory" in result.output, result.output
+        assert "Traceback" not in result.output

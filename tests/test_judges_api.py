@@ -283,3 +283,85 @@ def test_api_cache_follows_the_one_cache_root(tmp_path, monkeypatch):
     judge = make_judge("gpt-4-1106-preview", dry_run=True)
     assert judge.cache.dir == tmp_path / "root" / "api" == api_cache_dir()
     assert models_cache_dir() == tmp_path / "root" / "models"
+
+
+def test_url_credentials_and_an_echoed_key_are_never_written(tmp_path, api_key, monkeypatch):
+    from judgeaudit.audit import run_probe
+
+    monkeypatch.setenv("JUDGEAUDIT_CACHE", str(tmp_path / "cache"))
+    url_secret = "urlpass-" + secrets.token_hex(8)
+    with FaultServer(echo_auth=True) as srv:  # every reply quotes the Authorization header and the URL
+        base = f"http://judge:{url_secret}@127.0.0.1:{srv.port}/v1"
+        run = run_probe("gpt-4o", api_base=base, api_key_env=KEY_ENV, battery="quick", limit=2,
+                        out=tmp_path / "run", progress=False, resamples=200)
+        assert srv.requests > 0 and run.results["n_judgments"] > 0
+    records = (tmp_path / "run" / "records.jsonl").read_text()
+    assert "[redacted]" in records  # the echo was stored, scrubbed
+    written = [p for p in tmp_path.rglob("*") if p.is_file()]
+    assert any("cache" in p.parts for p in written)
+    for p in written:
+        data = p.read_bytes()
+        assert api_key.encode() not in data and url_secret.encode() not in data, p
+    assert '"api_base": "http://127.0.0.1:' in (tmp_path / "run" / "config.json").read_text()
+    with FaultServer(echo_auth=True) as srv:  # the Bearer key itself echoed back
+        judge = make_judge("gpt-4o", api_base=srv.base_url, api_key_env=KEY_ENV, cache_dir=tmp_path / "c2")
+        judgment = judge.judge_batch([JudgeRequest("q", "a", "b")])[0]
+    assert judgment.parsed and "Bearer [redacted]" in judgment.raw
+    for p in (tmp_path / "c2").rglob("*.json"):
+        assert api_key.encode() not in p.read_bytes()
+
+
+def test_query_credentials_are_not_kept_in_the_config(tmp_path):
+    from judgeaudit.audit import _config
+
+    config = _config("m", template="pairwise", mode="logprob", battery="quick", seed=0, items=None,
+                     api_base="http://u:pw-secret@host:8000/v1?api-key=qs-secret", limit=None, repeats=1)
+    assert config["api_base"] == "http://host:8000/v1"
+
+
+@pytest.mark.parametrize("base", ["ftp://127.0.0.1/v1", "not a url", "http://127.0.0.1:99999/v1",
+                                  "http://127.0.0.1:port/v1", "http:///v1"])
+def test_invalid_api_base_fails_at_once(base, tmp_path, api_key):
+    from judgeaudit.errors import JudgeauditError
+
+    start = time.monotonic()
+    with pytest.raises(JudgeauditError, match="--api-base"):
+        make_judge("gpt-4o", api_base=base, api_key_env=KEY_ENV, cache_dir=tmp_path)
+    assert time.monotonic() - start < 2
+
+
+def test_connection_refused_fails_fast(tmp_path, api_key):
+    import socket
+
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    judge = make_judge("gpt-4o", api_base=f"http://127.0.0.1:{port}/v1", api_key_env=KEY_ENV, cache_dir=tmp_path,
+                       backoff_base=1.0, max_retries=8)
+    start = time.monotonic()
+    with pytest.raises(APIJudgeError, match="connection refused"):
+        judge.judge_batch([JudgeRequest("q", "a", "b")])
+    assert time.monotonic() - start < 10  # one attempt, no backoff ladder
+
+
+def test_long_retry_after_beyond_the_wait_cap_fails_with_a_clear_line(tmp_path, api_key):
+    with FaultServer(fault_rate=1.0, faults=("429",), retry_after="100000") as srv:
+        judge = make_judge("gpt-4o", api_base=srv.base_url, api_key_env=KEY_ENV, cache_dir=tmp_path, max_wait=30)
+        start = time.monotonic()
+        with pytest.raises(APIJudgeError, match=r"asked to wait 100000 s \(Retry-After"):
+            judge.judge_batch([JudgeRequest("q", "a", "b")])
+        assert time.monotonic() - start < 5 and srv.requests == 1
+
+
+def test_persistent_5xx_stops_at_the_wait_cap_and_long_waits_are_said(tmp_path, api_key, capsys):
+    with FaultServer(fault_rate=1.0, faults=("500",)) as srv:
+        judge = make_judge("gpt-4o", api_base=srv.base_url, api_key_env=KEY_ENV, cache_dir=tmp_path,
+                           backoff_base=0.2, backoff_cap=0.2, max_retries=1000, max_wait=1.0)
+        start = time.monotonic()
+        with pytest.raises(APIJudgeError, match="max wait 1 s"):
+            judge.judge_batch([JudgeRequest("q", "a", "b")])
+        assert time.monotonic() - start < 8
+    with FaultServer(first_faults=["429"], retry_after="6") as srv:
+        judge = make_judge("gpt-4o", api_base=srv.base_url, api_key_env=KEY_ENV, cache_dir=tmp_path / "c2")
+        assert judge.judge_batch([JudgeRequest("q2", "a", "b")])[0].parsed
+    assert "waiting 6 s as the server asks (Retry-After)" in capsys.readouterr().err

@@ -50,6 +50,12 @@ BAD_CASES = [
     (_bad(category="safety-refuse", key_facts=FACTS[:1]), "answer", "refusal"),
     (_bad(answer="I can't help with that. " + GOOD["answer"]), "answer", "reads as a refusal"),
     (_bad(answer="## Capital\n" + GOOD["answer"]), "answer", "plain prose"),
+    # Lists or objects where a string is expected.
+    (_bad(id=["geo-009"]), "id", "expected str, got list"),
+    (_bad(prompt={"text": "q"}), "prompt", "expected str, got dict"),
+    (_bad(key_facts=[{"span": ["Canberra"], "wrong": "Perth"}]), "key_facts[0].span", "non-empty string"),
+    (_bad(category="instruction", constraint={"type": ["max_words"]}), "constraint.type", "one of"),
+    (_bad(category="instruction", constraint={"type": {"max_words": 5}}), "constraint.type", "one of"),
     ({k: v for k, v in GOOD.items() if k != "elaborations"}, "elaborations", "at least 2"),
     (_bad(elaborations=ELABS[:1]), "elaborations", "at least 2"),
     (_bad(elaborations=[ELABS[0], "It has about 450,000 people."]), "elaborations[1]", "number"),
@@ -70,6 +76,17 @@ def test_bad_item_names_file_line_and_field(tmp_path, obj, field, message):
     err = info.value
     assert (err.path, err.line, err.field) == (str(path), 3, field)
     assert message in str(err) and str(err).startswith(f"{path}:3: field '{field}'")
+
+
+def test_non_utf8_bytes_are_one_line_and_a_bom_is_accepted(tmp_path):
+    bad = tmp_path / "items_bad.jsonl"
+    bad.write_bytes(json.dumps(GOOD).encode() + b"\n" + json.dumps(_bad(id="geo-002")).encode().replace(b"Canberra", b"Canb\xe9rra", 1))
+    res = CliRunner().invoke(main, ["probes", "validate", str(bad)])
+    assert res.exit_code == 1 and res.output.startswith(f"Error: {bad}:2: not UTF-8 text (byte 0xe9")
+    assert res.output.count("\n") == 1
+    bom = tmp_path / "items_bom.jsonl"
+    bom.write_bytes(b"\xef\xbb\xbf" + json.dumps(GOOD).encode() + b"\n")
+    assert [i["id"] for i in load_items(bom)] == [GOOD["id"]]
 
 
 def test_bad_json_and_duplicates(tmp_path):

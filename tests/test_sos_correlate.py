@@ -105,3 +105,45 @@ def test_correlate_command_writes_table_and_report(tmp_path):
     bad = CliRunner().invoke(main, ["correlate", "--sos", str(tmp_path / "nope.csv"), "--judge-scores",
                                     str(DATA / "judge.csv"), "--out", str(tmp_path / "o2")])
     assert bad.exit_code == 1 and "nope.csv: no such file" in bad.output and not (tmp_path / "o2").exists()
+
+
+def test_bom_csv_is_read_and_bad_bytes_are_one_line(tmp_path):
+    from judgeaudit.sos.correlate import read_name_map
+
+    path = tmp_path / "j.csv"
+    path.write_bytes(b"\xef\xbb\xbfmodel,score\na,1\nb,2\n")  # as spreadsheet programs save "CSV UTF-8"
+    assert read_judge_scores(path) == {"a": 1.0, "b": 2.0}
+    path.write_bytes(b"model,score\na,1\nb\xff,2\n")
+    with pytest.raises(InputError, match=r"j.csv:3: not UTF-8 text \(byte 0xff"):
+        read_judge_scores(path)
+    names = tmp_path / "map.csv"
+    names.write_text("sos_model,judge_model\nm1,judge-x\nm2,judge-x\n")
+    with pytest.raises(InputError, match=r"map.csv:3: field 'judge_model': 'judge-x' is already the judge model of 'm1'"):
+        read_name_map(names)
+
+
+def test_a_constant_column_is_explained(specs):
+    from judgeaudit.sos.correlate import correlate_scores
+
+    sos = {f"m{i}": {"ifeval": 0.1 * i, "mmlu_pro": 0.1 * i} for i in range(1, 6)}
+    result = correlate_scores(sos, {f"m{i}": 7.0 for i in range(1, 6)}, specs=specs, n_resamples=100)
+    assert all(fc.spearman is None for fc in result.factors if fc.n >= 3)
+    assert any("judge scores are the same (7) for all 5 models" in n for n in result.notes)
+
+
+def test_out_under_a_file_is_one_line_before_any_work(tmp_path, monkeypatch):
+    import judgeaudit.models.loading as loading
+
+    def no_loading(*a, **k):
+        raise AssertionError("the model must not be loaded for an unwritable --out")
+
+    monkeypatch.setattr(loading, "load_model", no_loading)
+    monkeypatch.setattr(loading, "load_lm", no_loading)
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    res = CliRunner().invoke(main, ["sos", "--model", "smollm2", "--fixtures", "--tasks", "ifeval",
+                                    "--out", str(blocker / "run")])
+    assert res.exit_code == 1 and "cannot write there" in res.output and res.output.count("\n") == 1, res.output
+    res = CliRunner().invoke(main, ["correlate", "--sos", str(DATA / "wide.csv"), "--judge-scores",
+                                    str(DATA / "judge.csv"), "--out", str(blocker / "o")])
+    assert res.exit_code == 1 and "cannot write there" in res.output and res.output.count("\n") == 1, res.output

@@ -1,6 +1,8 @@
 """Task specs and prompt building: counts, templates and lm-evaluation-harness rendering rules."""
 
+import importlib.resources
 import json
+from pathlib import Path
 
 import pytest
 import yaml
@@ -155,3 +157,17 @@ def test_hub_source_without_network_is_unavailable(specs, monkeypatch):
     monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
     with pytest.raises(DataUnavailable, match="walledai/XSTest"):
         load_subtask_data(specs["xstest"].subtasks[0], DataSource("hub"))
+
+
+def test_a_gpqa_answer_of_the_wrong_kind_is_one_located_error(tmp_path, specs):
+    sub = specs["gpqa"].subtasks[0]
+    fixture = Path(str(importlib.resources.files("judgeaudit.benchmarks"))) / "fixtures" / f"{sub.name}.jsonl"
+    docs = [json.loads(line) for line in fixture.read_text().splitlines() if line.strip()]
+    docs[1]["Correct Answer"] = 5
+    (tmp_path / f"{sub.name}.jsonl").write_text("\n".join(json.dumps(d) for d in docs) + "\n")
+    data = load_subtask_data(sub, DataSource("dir", str(tmp_path)))
+    with pytest.raises(InputError, match=rf"{sub.name}.jsonl:2: field 'Correct Answer': expected a string, got int"):
+        ContextBuilder(sub, data).mc_items()
+    (tmp_path / f"{sub.name}.jsonl").write_bytes(b'{"Question": "caf\xe9"}\n')
+    with pytest.raises(InputError, match=rf"{sub.name}.jsonl:1: not UTF-8 text"):
+        load_subtask_data(sub, DataSource("dir", str(tmp_path)))

@@ -49,6 +49,11 @@ def test_custom_policy_only_checks_its_keys(tmp_path):
     ('[policy]\nmin_position_consistency = "high"\n', "policy.min_position_consistency"),
     ('[policy]\nmin_position_consistency = \n', ":2:"),
     ('max_unparsed_share = 0.1\n', "policy"),
+    # Values outside the range a rule can take.
+    ('[policy]\nmin_position_consistency = nan\n', "expected a number in [0, 1], got nan"),
+    ('[policy]\nmax_style_over_substance_rate = 5.0\n', "expected a number in [0, 1], got 5.0"),
+    ('[policy]\nmax_unparsed_share = -1\n', "expected a number in [0, 1], got -1.0"),
+    ('[policy]\nmax_judge_probe_delta = inf\n', "policy.max_judge_probe_delta"),
 ])
 def test_bad_policy_is_one_clear_input_error(tmp_path, text, needle):
     path = tmp_path / "bad.toml"

@@ -33,8 +33,15 @@ def run_options(fn: Callable) -> Callable:
         click.option("--api-base", default=None, help="OpenAI-compatible endpoint (vLLM, llama.cpp, Ollama, ...)."),
         click.option("--api-key-env", default=None, help="Environment variable holding the API key "
                                                         "(default OPENAI_API_KEY)."),
+        click.option("--max-wait", type=click.FloatRange(min=0), default=None,
+                     help="API judges: most seconds one request may wait between retries, Retry-After "
+                          "included (default 120); a longer wait fails the run with a clear line."),
         click.option("--concurrency", type=click.IntRange(min=1), default=8, show_default=True,
                      help="Concurrent requests for API and plugin judges."),
+        click.option("--verdict-logprobs/--no-verdict-logprobs", default=None,
+                     help="API judges: ask for logprobs with top_logprobs and read the five-verdict distribution "
+                          "at the verdict position (falls back to the text verdict when the server gives none). "
+                          "Default: on, except for reasoning models."),
         click.option("--repeats", type=click.IntRange(min=1), default=1, show_default=True,
                      help="Judgments per pair and order (for sampling judges)."),
         click.option("--resamples", type=click.IntRange(min=100), default=2000, show_default=True,
@@ -48,7 +55,7 @@ def run_options(fn: Callable) -> Callable:
 
 def _run_kwargs(kw: dict[str, Any]) -> dict[str, Any]:
     return {k: kw[k] for k in ("battery", "items", "limit", "seed", "template", "mode", "api_base", "api_key_env",
-                               "concurrency", "repeats", "resamples")}
+                               "concurrency", "repeats", "resamples", "max_wait", "verdict_logprobs")}
 
 
 def _print_dry_run(console: Console, est: dict[str, Any]) -> None:
@@ -78,7 +85,7 @@ def _print_run(console: Console, run) -> None:
     info = run.results.get("run", {})
     cost = f", ${info['cost_usd']:.4f}" if info.get("cost_usd") else ""
     console.print(f"{run.n_pairs} pairs, {run.results['n_judgments']} judgments "
-                  f"({run.results['unparsed']} unparsed) in {run.wall_s:.1f} s{cost}")
+                  f"({run.results['unparsed']} unparsed, {run.results.get('ambiguous', 0)} ambiguous) in {run.wall_s:.1f} s{cost}")
     rw = info.get("rewrites")
     if rw:
         console.print(f"style rewrites by {rw['model']}: {rw['model_rewrites']} of {rw['rewritable_pairs']} kept, "
@@ -100,19 +107,34 @@ def _print_run(console: Console, run) -> None:
               help="Environment variable holding the --rewrite-with model's API key (default OPENAI_API_KEY).")
 def probe(out: str | None, dry_run: bool, no_progress: bool, rewrite_with: str | None,
           rewrite_api_base: str | None, rewrite_api_key_env: str | None, **kw: Any) -> None:
-    """Run a probe battery against a judge and report bias effect sizes."""
+    """Run a probe battery against a judge and report bias effect sizes.
+
+    Data parallel: `torchrun --nproc-per-node N -m judgeaudit probe --judge LOCAL --out DIR ...`
+    shares the judgments out over N processes; rank 0 merges and reports.
+    """
     from judgeaudit.audit import estimate_probe, run_probe
 
     console = _console()
     judge = kw.pop("judge")
     if dry_run:
         args = _run_kwargs(kw)
-        for unused in ("concurrency", "resamples"):
+        for unused in ("concurrency", "resamples", "max_wait"):
             args.pop(unused)
         _print_dry_run(console, estimate_probe(judge, out=out, rewrite_with=rewrite_with, **args))
         return
-    run = run_probe(judge, out=out, progress=not no_progress, rewrite_with=rewrite_with,
-                    rewrite_api_base=rewrite_api_base, rewrite_api_key_env=rewrite_api_key_env, **_run_kwargs(kw))
+    from judgeaudit.engine import distributed
+
+    ranks = distributed.init()
+    if ranks.distributed and out is None:
+        raise click.UsageError("under torchrun, give --out (every rank must write to the same run directory)")
+    try:
+        run = run_probe(judge, out=out, progress=not no_progress, rewrite_with=rewrite_with,
+                        rewrite_api_base=rewrite_api_base, rewrite_api_key_env=rewrite_api_key_env, ranks=ranks,
+                        **_run_kwargs(kw))
+    finally:
+        distributed.finish(ranks)
+    if run is None:  # not rank 0: its judgments are merged and reported by rank 0
+        return
     _print_run(console, run)
 
 
@@ -166,6 +188,9 @@ def audit(policy_path: str | None, compare_judge: str | None, out: str | None, c
         raise UserError(exc, exit_code=AUDIT_ERROR) from exc
     except (KeyboardInterrupt, click.exceptions.Exit, click.Abort):
         raise
+    except SystemExit as exc:  # judge code ending the process must never read as a pass
+        raise UserError(JudgeauditError(f"judge code called sys.exit({exc.code!r}) during the audit; "
+                                        f"nothing was passed"), exit_code=AUDIT_ERROR) from None
     except Exception as exc:  # noqa: BLE001 - one line for the user, never a traceback
         raise UserError(JudgeauditError(f"{type(exc).__name__}: {exc}".splitlines()[0][:500]),
                         exit_code=AUDIT_ERROR) from exc
@@ -197,6 +222,8 @@ def report(run_dir: str, recompute: bool, resamples: int | None) -> None:
 
     results = rerender(run_dir, recompute=recompute, resamples=resamples)
     console = _console()
+    if recompute:
+        _console(stderr=True).print(f"recomputed: {results['run']['recompute']['note']}", markup=False)
     console.print(probe_table(results))
     console.print(indices_table(results))
     console.print(f"wrote {Path(run_dir) / 'report.html'}")
@@ -209,10 +236,16 @@ def report(run_dir: str, recompute: bool, resamples: int | None) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the comparison as JSON instead of a table.")
 def compare(run_dirs: tuple[str, ...], html_out: str | None, as_json: bool) -> None:
     """Tabulate several finished runs side by side."""
-    from judgeaudit.audit import load_run
+    from judgeaudit.audit import comparison_warnings, load_run
     from judgeaudit.reports.terminal import compare_table
 
     runs = [load_run(d) for d in run_dirs]
+    for warning in comparison_warnings(runs, list(run_dirs)):
+        _console(stderr=True).print(f"Warning: {warning}", markup=False)
+    if html_out:
+        from judgeaudit.runstore import check_writable
+
+        check_writable(html_out)  # before anything is printed
     if as_json:
         click.echo(json.dumps([{"dir": d, "judge": r["judge"], "indices": r["indices"],
                                 "probes": {p["name"]: p["delta"] for p in r["probes"]}}

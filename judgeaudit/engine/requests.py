@@ -43,21 +43,27 @@ def encode_request(tokenizer: Any, context: str, continuation: str, max_length: 
 
     Trailing whitespace of the context moves to the front of the continuation; the
     continuation tokens are those of tok(context + continuation) past len(tok(context)),
-    so merges across the boundary are scored as the harness scores them. Inputs longer
-    than the window are truncated from the left.
+    so merges across the boundary are scored as the harness scores them. A context that
+    is empty then (empty or whitespace only) is replaced by the prefix token. Inputs longer
+    than the window are truncated from the left. An empty continuation has no tokens to
+    score (its log-probability would read as certain): ValueError.
     """
-    if context == "":
+    if continuation == "":
+        raise ValueError("empty continuation: there is nothing to score")
+    n_spaces = len(context) - len(context.rstrip())
+    if n_spaces:
+        continuation = context[-n_spaces:] + continuation
+        context = context[:-n_spaces]
+    ctx: list[int] = _encode(tokenizer, context) if context else []
+    if not ctx:
         cont = list(tokenizer.encode(continuation, add_special_tokens=False))
         pid = prefix_token_id(tokenizer)
         ctx, cont = ([pid], cont) if not cont or pid != cont[0] else (cont[:1], cont[1:])
     else:
-        n_spaces = len(context) - len(context.rstrip())
-        if n_spaces:
-            continuation = context[-n_spaces:] + continuation
-            context = context[:-n_spaces]
         whole = _encode(tokenizer, context + continuation)
-        ctx = _encode(tokenizer, context)
         cont = whole[len(ctx):]
+    if not cont:
+        raise ValueError(f"continuation {continuation[:40]!r} has no tokens of its own to score")
     if len(ctx) + len(cont) - 1 > max_length:
         if len(cont) > max_length:
             raise ValueError(f"continuation of {len(cont)} tokens exceeds the model window of {max_length}")

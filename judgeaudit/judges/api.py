@@ -2,9 +2,12 @@
 
 Every request is cached on disk (a rerun or resume costs nothing), retried with jittered
 exponential backoff on 429, 5xx, timeouts, dropped connections and malformed bodies
-(honouring Retry-After), and run with bounded concurrency. Tokens and cost are counted.
-The API key is read from the environment, kept only in memory, and scrubbed from any
-error text before it is shown.
+(honouring Retry-After, said on stderr when the wait is long), and run with bounded
+concurrency. A refused connection or an unknown host fails at once; the time one request
+spends waiting between attempts is capped (``max_wait``). Tokens and cost are counted.
+The API key is read from the environment, kept only in memory, and scrubbed (with any
+credentials in the endpoint URL) from error text and from every response before it is
+cached or recorded.
 """
 
 from __future__ import annotations
@@ -24,13 +27,18 @@ from judgeaudit.judges.pricing import cost_usd, price_of, price_table
 from judgeaudit.judges.prompting import Template, load_template
 from judgeaudit.judges.protocol import BaseJudge, Judgment, JudgeRequest, normalize
 from judgeaudit.cache_dirs import api_cache_dir
-from judgeaudit.judges.request_cache import RequestCache, public_endpoint
+from judgeaudit.judges.request_cache import RequestCache, check_api_base, public_endpoint, url_secrets
 from judgeaudit.judges.token_verdicts import grade_from_tokens, overall_from_tokens
 from judgeaudit.runstore import content_hash
 
 log = logging.getLogger(__name__)
 
 DEFAULT_KEY_ENV = "OPENAI_API_KEY"
+# Total seconds one request may spend waiting between attempts (backoff and Retry-After).
+DEFAULT_MAX_WAIT = 120.0
+# A wait at least this long is said on stderr, so a long Retry-After is not silent.
+ANNOUNCE_WAIT_S = 5.0
+REDACTED = "[redacted]"
 # Reasoning models reject temperature and logprobs and count output as max_completion_tokens.
 _REASONING_PREFIXES = ("o1", "o3", "o4")
 
@@ -45,6 +53,32 @@ class APIJudgeError(JudgeauditError):
 
 class _Malformed(Exception):
     """A 200 response whose body is not a usable chat completion."""
+
+
+def _unreachable(exc: BaseException) -> str | None:
+    """Why a connection error cannot heal by retrying (refused, unknown host), else None."""
+    import socket
+
+    seen = 0
+    while exc is not None and seen < 10:
+        if isinstance(exc, ConnectionRefusedError):
+            return "connection refused"
+        if isinstance(exc, socket.gaierror):
+            return "unknown host"
+        text = str(exc).lower()
+        if "connection refused" in text or "errno 111" in text:
+            return "connection refused"
+        if "name or service not known" in text or "nodename nor servname" in text:
+            return "unknown host"
+        exc = exc.__cause__ or exc.__context__
+        seen += 1
+    return None
+
+
+def _announce(message: str) -> None:
+    from judgeaudit.console import console
+
+    console(stderr=True).print(message, markup=False, highlight=False)
 
 
 def is_openai_model_name(spec: str) -> bool:
@@ -89,12 +123,13 @@ class APIJudge(BaseJudge):
                  api_key_env: str | None = None, concurrency: int = 8, cache_dir: str | os.PathLike | None = None,
                  temperature: float = 0.0, max_tokens: int | None = None, logprobs: bool | None = None,
                  top_logprobs: int = 5, timeout: float = 120.0, max_retries: int = 8, backoff_base: float = 1.0,
-                 backoff_cap: float = 60.0, max_retry_after: float = 300.0, prices: Any = None,
+                 backoff_cap: float = 60.0, max_retry_after: float = 300.0, max_wait: float = DEFAULT_MAX_WAIT,
+                 prices: Any = None,
                  est_completion_tokens: int | None = None, dry_run: bool = False, seed: int = 0):
         self.model = model
         self.name = model
         self.template = template if isinstance(template, Template) else load_template(template)
-        self.api_base = api_base
+        self.api_base = check_api_base(api_base) if api_base else None
         self.endpoint = public_endpoint(api_base)
         self.key_env = api_key_env or DEFAULT_KEY_ENV
         self.concurrency = max(1, int(concurrency))
@@ -107,6 +142,9 @@ class APIJudge(BaseJudge):
         self.top_logprobs = int(top_logprobs)
         self.timeout, self.max_retries = float(timeout), int(max_retries)
         self.backoff_base, self.backoff_cap, self.max_retry_after = float(backoff_base), float(backoff_cap), float(max_retry_after)
+        self.max_wait = float(max_wait)
+        if not (self.max_wait >= 0 and math.isfinite(self.max_wait)):
+            raise JudgeauditError(f"max_wait must be a number of seconds >= 0, got {max_wait!r}")
         self.price = price_of(model, price_table(prices))
         self.est_completion_tokens = est_completion_tokens
         self.dry_run = dry_run
@@ -115,6 +153,8 @@ class APIJudge(BaseJudge):
         self._client_obj = None
         self._inflight: dict[str, threading.Lock] = {}
         self.__key = self._read_key(required=not dry_run)
+        secrets = url_secrets(api_base) + ([self.__key] if self.__key and self.__key != "unused" else [])
+        self.__secrets = sorted({x for x in secrets if len(x) >= 4}, key=len, reverse=True)
 
     def __repr__(self) -> str:  # never shows the key
         return f"APIJudge(model={self.model!r}, endpoint={self.endpoint!r}, template={self.template.name!r})"
@@ -140,10 +180,25 @@ class APIJudge(BaseJudge):
         return host == "api.openai.com" or host.endswith(".openai.com")
 
     def _redact(self, text: str) -> str:
-        key = self.__key
-        if key and key != "unused" and len(key) >= 4:
-            text = text.replace(key, "[redacted]")
+        for secret in self.__secrets:
+            text = text.replace(secret, REDACTED)
         return text
+
+    def _scrub_response(self, response: dict[str, Any]) -> dict[str, Any]:
+        """The response with the key (and URL credentials) removed from its text, before it is stored.
+
+        A server may echo the Authorization header; a secret split over several tokens cannot
+        be cut out of the token list, so the token log-probs are then dropped (the text verdict stays).
+        """
+        content = response["content"]
+        clean = self._redact(content)
+        if clean == content:
+            return response
+        tokens = response.get("tokens")
+        if tokens:
+            joined = "".join(t["token"] for t in tokens)
+            tokens = None if self._redact(joined) != joined else tokens
+        return {**response, "content": clean, "tokens": tokens}
 
     @property
     def template_name(self) -> str:
@@ -199,7 +254,7 @@ class APIJudge(BaseJudge):
         hit = self.cache.get(key)
         if hit is not None and isinstance(hit.get("content"), str):
             return {**hit, "cached": True, "cost_usd": 0.0}
-        response = self._call_with_retries(messages, params)
+        response = self._scrub_response(self._call_with_retries(messages, params))
         usage = response["usage"]
         cost = cost_usd(usage["prompt_tokens"], usage["completion_tokens"], self.price)
         self.cache.put(key, {"model": self.model, "endpoint": self.endpoint, "params": params, "messages": messages, **response})
@@ -209,6 +264,7 @@ class APIJudge(BaseJudge):
         import openai
 
         attempt = 0
+        waited = 0.0
         while True:
             try:
                 try:
@@ -228,8 +284,13 @@ class APIJudge(BaseJudge):
                     params.pop("top_logprobs", None)
                     continue
                 raise APIJudgeError(self._redact(f"{self.endpoint} refused the request: {exc}")[:500]) from None
-            except (openai.RateLimitError, openai.InternalServerError, openai.APITimeoutError,
-                    openai.APIConnectionError, openai.APIResponseValidationError, _Malformed) as exc:
+            except openai.APIConnectionError as exc:
+                if not isinstance(exc, openai.APITimeoutError) and (why := _unreachable(exc)):
+                    raise APIJudgeError(f"{self.endpoint}: {why}; is the server running and --api-base right?") from None
+                retry_after = None
+                reason = type(exc).__name__
+            except (openai.RateLimitError, openai.InternalServerError, openai.APIResponseValidationError,
+                    _Malformed) as exc:
                 retry_after = _retry_after_seconds(exc)
                 reason = type(exc).__name__
             except openai.APIStatusError as exc:
@@ -239,9 +300,21 @@ class APIJudge(BaseJudge):
                 reason = f"HTTP {exc.status_code}"
             if attempt >= self.max_retries:
                 raise APIJudgeError(f"{self.endpoint}: request failed after {attempt + 1} attempts (last: {reason})")
-            delay = self._delay(attempt, retry_after)
+            if retry_after is not None and retry_after > self.max_wait - waited:
+                raise APIJudgeError(f"{self.endpoint}: asked to wait {retry_after:.0f} s (Retry-After, after {reason}), "
+                                    f"more than the {self.max_wait - waited:.0f} s of waiting left "
+                                    f"(max wait {self.max_wait:.0f} s per request); try again later or raise it")
+            delay = min(self._delay(attempt, retry_after), max(0.0, self.max_wait - waited))
+            if delay <= 0 and waited >= self.max_wait:
+                raise APIJudgeError(f"{self.endpoint}: request failed after {attempt + 1} attempts and "
+                                    f"{waited:.0f} s of waiting (max wait {self.max_wait:.0f} s; last: {reason})")
+            if delay >= ANNOUNCE_WAIT_S:
+                why = "as the server asks (Retry-After)" if retry_after is not None else "before retrying"
+                _announce(f"{self.endpoint}: {reason}; waiting {delay:.0f} s {why} "
+                          f"(attempt {attempt + 1} of {self.max_retries + 1})")
             log.debug("retrying after %s in %.2fs (attempt %d)", reason, delay, attempt + 1)
             time.sleep(delay)
+            waited += delay
             attempt += 1
 
     def _delay(self, attempt: int, retry_after: float | None) -> float:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from judgeaudit.errors import JudgeauditError
-from judgeaudit.judges.protocol import VERDICTS, BaseJudge, Judgment, JudgeRequest, as_judge, normalize, point_mass
+from judgeaudit.judges.protocol import VERDICTS, BaseJudge, Judgment, JudgeRequest, normalize, point_mass
 
 
 class PluginError(JudgeauditError):
@@ -43,18 +43,37 @@ def _import_target(spec: str) -> Any:
             sys.modules[name] = module
             try:
                 loader_spec.loader.exec_module(module)
-            except Exception as exc:
+            except (Exception, SystemExit) as exc:
                 del sys.modules[name]
-                raise PluginError(f"plugin judge {spec!r}: importing {path} failed: {type(exc).__name__}: {exc}") from exc
+                raise PluginError(f"plugin judge {spec!r}: importing {path} failed: {_describe(exc)}") from None
     else:
         try:
             module = importlib.import_module(module_part)
         except ImportError as exc:
             raise PluginError(f"plugin judge {spec!r}: cannot import module {module_part!r} ({exc})") from exc
+        except (Exception, SystemExit) as exc:
+            raise PluginError(f"plugin judge {spec!r}: importing {module_part!r} failed: {_describe(exc)}") from None
     try:
         return getattr(module, attr)
     except AttributeError:
         raise PluginError(f"plugin judge {spec!r}: module {module_part!r} has no attribute {attr!r}") from None
+
+
+def _describe(exc: BaseException) -> str:
+    """One line for what plugin code raised; sys.exit() is named so it is never mistaken for success."""
+    if isinstance(exc, SystemExit):
+        return f"it called sys.exit({exc.code!r}); judge code must return or raise, never exit"
+    return f"{type(exc).__name__}: {exc}".splitlines()[0][:300]
+
+
+def _call(name: str, what: str, fn: Any, *args: Any) -> Any:
+    """Run plugin code; whatever it raises, or an exit it attempts, becomes one PluginError."""
+    try:
+        return fn(*args)
+    except JudgeauditError:
+        raise
+    except (Exception, SystemExit) as exc:
+        raise PluginError(f"plugin judge {name!r}: {what} failed: {_describe(exc)}") from None
 
 
 def _is_judge(obj: Any) -> bool:
@@ -72,13 +91,15 @@ def load_plugin(spec: str) -> Any:
             obj = obj()
         except TypeError as exc:
             raise PluginError(f"plugin judge {spec!r}: calling the factory with no arguments failed ({exc})") from exc
+        except (Exception, SystemExit) as exc:
+            raise PluginError(f"plugin judge {spec!r}: the factory failed: {_describe(exc)}") from None
     if callable(getattr(obj, "judge_batch", None)):
         if not isinstance(getattr(obj, "name", None), str):
             try:
                 obj.name = spec
             except AttributeError:
                 pass
-        return as_judge(obj)
+        return BatchPluginAdapter(obj)
     if callable(getattr(obj, "judge_pair", None)):
         return PairJudgeAdapter(obj, name=getattr(obj, "name", None) if isinstance(getattr(obj, "name", None), str) else spec)
     raise PluginError(_protocol_message(spec, obj))
@@ -87,6 +108,34 @@ def load_plugin(spec: str) -> Any:
 def _protocol_message(spec: str, obj: Any) -> str:
     return (f"plugin judge {spec!r} gives a {type(obj).__name__} with neither judge_batch(requests) nor "
             f"judge_pair(prompt, answer_a, answer_b) -> dict over {', '.join(VERDICTS)}")
+
+
+class BatchPluginAdapter(BaseJudge):
+    """A plugin's own ``judge_batch``, with what it returns checked: one Judgment per request."""
+
+    def __init__(self, inner: Any):
+        self.inner = inner
+        self.name = inner.name
+        self.batch_size = int(getattr(inner, "batch_size", BaseJudge.batch_size))
+        self._identity = getattr(inner, "identity", None)
+
+    @property
+    def identity(self) -> dict:
+        return self._identity or {"name": self.name}
+
+    def judge_batch(self, requests: list[JudgeRequest]) -> list[Judgment]:
+        out = _call(self.name, "judge_batch", self.inner.judge_batch, requests)
+        if not isinstance(out, (list, tuple)):
+            raise PluginError(f"plugin judge {self.name!r}: judge_batch returned {type(out).__name__}, "
+                              f"expected a list of {len(requests)} Judgment objects")
+        if len(out) != len(requests):
+            raise PluginError(f"plugin judge {self.name!r}: judge_batch returned {len(out)} judgments for "
+                              f"{len(requests)} requests")
+        bad = next((i for i, j in enumerate(out) if not isinstance(j, Judgment)), None)
+        if bad is not None:
+            raise PluginError(f"plugin judge {self.name!r}: judge_batch item {bad} is {type(out[bad]).__name__}, "
+                              f"expected a Judgment")
+        return list(out)
 
 
 class PairJudgeAdapter(BaseJudge):
@@ -105,7 +154,7 @@ class PairJudgeAdapter(BaseJudge):
         return [self._one(req) for req in requests]
 
     def _one(self, req: JudgeRequest) -> Judgment:
-        result = self.inner.judge_pair(req.prompt, req.answer_a, req.answer_b)
+        result = _call(self.name, "judge_pair", self.inner.judge_pair, req.prompt, req.answer_a, req.answer_b)
         if result is None:  # the plugin could not read its own judge's output
             return Judgment.unparsed("")
         try:

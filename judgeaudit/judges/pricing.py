@@ -55,8 +55,11 @@ def load_price_file(path: str | os.PathLike) -> dict[str, tuple[float, float]]:
     p = Path(path)
     if not p.is_file():
         raise InputError(p, "no such price file")
+    from judgeaudit.jsonl_input import read_text
+
+    text = read_text(p)
     try:
-        data = yaml.safe_load(p.read_text(encoding="utf-8")) if p.suffix in (".yaml", ".yml") else json.loads(p.read_text(encoding="utf-8"))
+        data = yaml.safe_load(text) if p.suffix in (".yaml", ".yml") else json.loads(text)
     except (ValueError, yaml.YAMLError) as exc:
         raise InputError(p, f"cannot parse price file ({exc})") from None
     if not isinstance(data, dict):

@@ -23,7 +23,7 @@ import yaml
 
 from judgeaudit.errors import InputError
 from judgeaudit.judges.protocol import VERDICTS, Judgment, JudgeRequest, normalize, point_mass, softmax_logprobs
-from judgeaudit.judges.verdicts import parse_criteria, parse_grade, parse_overall
+from judgeaudit.judges.verdicts import parse_grade, read_criteria, read_overall
 
 KINDS = ("pairwise", "factorwise", "single")
 BUILTIN_TEMPLATES = ("pairwise", "factorwise", "single")
@@ -98,14 +98,16 @@ class Template:
             probs = self.grades_to_verdicts({grades[0]: 1.0}, {grades[1]: 1.0})
             return Judgment(probs=probs, raw=raw, parsed=True, usage=usage)
         text = texts[0]
-        verdict = parse_overall(text)
+        verdict, ambiguous = read_overall(text)
         criteria = None
         if self.kind == "factorwise":
-            found = parse_criteria(text, self.criteria)
-            criteria = {name: (point_mass(v) if v else None) for name, v in found.items()}
+            found = read_criteria(text, self.criteria)
+            criteria = {name: (point_mass(v) if v else None) for name, (v, _) in found.items()}
+            ambiguous = ambiguous or any(a for _, a in found.values())
         if verdict is None:
-            return Judgment(probs=None, raw=text, parsed=False, criteria=criteria, usage=usage)
-        return Judgment(probs=point_mass(verdict), raw=text, parsed=True, criteria=criteria, usage=usage)
+            return Judgment(probs=None, raw=text, parsed=False, criteria=criteria, usage=usage, ambiguous=ambiguous)
+        return Judgment(probs=point_mass(verdict), raw=text, parsed=True, criteria=criteria, usage=usage,
+                        ambiguous=ambiguous)
 
     def judgment_from_logprobs(self, scores: list[dict[str, dict[str, float]]], usage: dict | None = None) -> Judgment:
         """Judgment from continuation log-probabilities.
@@ -162,7 +164,9 @@ def load_template(spec: str | Path) -> Template:
         path = Path(spec_str)
         if not path.is_file():
             raise InputError(path, f"no such template file (built-in templates: {', '.join(BUILTIN_TEMPLATES)})")
-        text = path.read_text(encoding="utf-8")
+        from judgeaudit.jsonl_input import read_text
+
+        text = read_text(path)
         source = str(path)
     try:
         data = yaml.safe_load(text)

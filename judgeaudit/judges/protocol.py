@@ -38,6 +38,8 @@ class Judgment:
     parsed: bool
     criteria: dict[str, dict[str, float] | None] | None = None
     usage: dict | None = None
+    # The judge wrote disagreeing verdicts outside quotes (see judges.verdicts); read, and counted.
+    ambiguous: bool = False
 
     def __post_init__(self) -> None:
         if (self.probs is None) == self.parsed:

@@ -18,7 +18,7 @@ import math
 import re
 from typing import Any, Sequence
 
-from judgeaudit.judges.verdicts import INTEGER_GRADE, OPERATOR, OVERALL, normalize_comparison
+from judgeaudit.judges.verdicts import INTEGER_GRADE, OPERATOR, normalize_comparison, overall_match
 
 # A token's alternatives: a letter with maybe an operator and the other letter, or an operator alone.
 _HEAD = re.compile(r"^\s*([AB])\s*" + OPERATOR + r"?\s*([AB])?")
@@ -43,12 +43,17 @@ def _other(letter: str) -> str:
     return "B" if letter == "A" else "A"
 
 
-def _last_match(tokens: Sequence[dict[str, Any]], pattern: re.Pattern) -> tuple[re.Match, str, list[int]] | None:
-    """The last match of ``pattern`` in the written text, the text, and each token's start offset."""
+def _last_match(tokens: Sequence[dict[str, Any]], pattern: re.Pattern | None) -> tuple[re.Match, str, list[int]] | None:
+    """The match of ``pattern`` in the written text (None: the overall verdict the text parser reads),
+    the text, and each token's start offset."""
     if not tokens:
         return None
     text = "".join(t["token"] for t in tokens)
-    matches = list(pattern.finditer(text))
+    if pattern is None:
+        found = overall_match(text)
+        matches = [found] if found is not None else []
+    else:
+        matches = list(pattern.finditer(text))
     if not matches:
         return None
     starts, pos = [], 0
@@ -59,8 +64,8 @@ def _last_match(tokens: Sequence[dict[str, Any]], pattern: re.Pattern) -> tuple[
 
 
 def overall_from_tokens(tokens: Sequence[dict[str, Any]]) -> dict[str, float] | None:
-    """Weights over the five verdicts around the last ``[[..]]``, or None when not readable."""
-    found = _last_match(tokens, OVERALL)
+    """Weights over the five verdicts around the judge's own ``[[..]]`` verdict, or None when not readable."""
+    found = _last_match(tokens, None)
     if found is None:
         return None
     m, text, starts = found

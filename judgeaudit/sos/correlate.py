@@ -62,7 +62,11 @@ def _csv_rows(path: Path, columns: Sequence[str]):
     """(line number, row) for each data row of a CSV that must have ``columns``."""
     if not path.exists():
         raise InputError(path, "no such file")
-    with open(path, encoding="utf-8", newline="") as fh:
+    import io
+
+    from judgeaudit.jsonl_input import read_text
+
+    with io.StringIO(read_text(path), newline="") as fh:
         reader = csv.DictReader(fh)
         for col in columns:
             if col not in (reader.fieldnames or []):
@@ -99,6 +103,10 @@ def read_name_map(path: str | Path) -> dict[str, str]:
             raise InputError(path, "empty name", line=lineno, field="sos_model" if not sos else "judge_model")
         if sos in out:
             raise InputError(path, f"{sos!r} is mapped twice", line=lineno, field="sos_model")
+        taken = next((s for s, j in out.items() if j == judge), None)
+        if taken is not None:
+            raise InputError(path, f"{judge!r} is already the judge model of {taken!r}; one judge score "
+                                   f"cannot stand for two SOS models", line=lineno, field="judge_model")
         out[sos] = judge
     return out
 
@@ -148,7 +156,12 @@ def correlate_scores(sos: ModelScores, judge: Mapping[str, float], name_map: Map
         if len(pts) >= 3:
             x = np.array([p[1] for p in pts])
             y = np.array([p[2] for p in pts])
-            if np.ptp(x) > 0 and np.ptp(y) > 0:
+            if np.ptp(x) == 0 or np.ptp(y) == 0:
+                side = "the judge scores" if np.ptp(y) == 0 else f"the {factor} scores"
+                value = y[0] if np.ptp(y) == 0 else x[0]
+                notes.append(f"{factor}: {side} are the same ({value:g}) for all {len(pts)} models; a rank "
+                             f"correlation is undefined when one side does not vary")
+            else:
                 rng = named_rng(seed, factor)
                 sp, kt = spearmanr(x, y), kendalltau(x, y)
                 fc.spearman, fc.spearman_p = float(sp.statistic), float(sp.pvalue)

@@ -10,7 +10,6 @@ combined (size-weighted ones by each subtask's ``reference_size``); inverse benc
 from __future__ import annotations
 
 import csv
-import json
 import math
 from pathlib import Path
 from typing import Any, Mapping
@@ -71,7 +70,11 @@ def benchmark_scores(metrics: TaskMetrics, specs: Mapping[str, BenchmarkSpec]) -
 
 
 def read_wide_csv(path: str | Path) -> dict[str, TaskMetrics]:
-    with open(path, encoding="utf-8", newline="") as fh:
+    import io
+
+    from judgeaudit.jsonl_input import read_text
+
+    with io.StringIO(read_text(path), newline="") as fh:
         reader = csv.DictReader(fh)
         header = reader.fieldnames or []
         name_col = next((c for c in NAME_COLUMNS if c in header), None)
@@ -129,10 +132,9 @@ def read_sos_file(path: str | Path, specs: Mapping[str, BenchmarkSpec]) -> Model
         raise InputError(path, "no such file")
     if path.suffix.lower() == ".csv":
         return {m: benchmark_scores(t, specs) for m, t in read_wide_csv(path).items()}
-    try:
-        obj = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise InputError(path, f"invalid JSON ({exc.msg})", line=exc.lineno) from None
+    from judgeaudit.jsonl_input import read_json
+
+    obj = read_json(path)
     if not isinstance(obj, dict):
         raise InputError(path, "expected a JSON object")
     if obj.get("format") == FORMAT:

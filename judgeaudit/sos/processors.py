@@ -18,6 +18,21 @@ Doc = dict[str, Any]
 PROCESSORS: Registry[Callable[[Doc, random.Random], Doc]] = Registry("processor")
 
 
+class FieldError(ValueError):
+    """A document field of the wrong kind; the caller adds file and line."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+
+
+def _text_field(doc: Doc, field: str) -> str | None:
+    value = doc[field]
+    if value is not None and not isinstance(value, str):
+        raise FieldError(field, f"expected a string, got {type(value).__name__} {value!r}"[:200])
+    return value
+
+
 def _gpqa_clean(text: str | None) -> str:
     # The Open LLM Leaderboard's cleanup of GPQA answer strings.
     if text is None:
@@ -30,8 +45,8 @@ def _gpqa_clean(text: str | None) -> str:
 @PROCESSORS.register("gpqa_shuffle_choices")
 def gpqa_shuffle_choices(doc: Doc, rng: random.Random) -> Doc:
     """Put the correct answer among the three distractors in a seeded random order."""
-    correct = _gpqa_clean(doc["Correct Answer"])
-    choices = [_gpqa_clean(doc[f"Incorrect Answer {i}"]) for i in (1, 2, 3)] + [correct]
+    correct = _gpqa_clean(_text_field(doc, "Correct Answer"))
+    choices = [_gpqa_clean(_text_field(doc, f"Incorrect Answer {i}")) for i in (1, 2, 3)] + [correct]
     rng.shuffle(choices)
     return {**doc, **{f"choice{i + 1}": c for i, c in enumerate(choices)},
             "answer": f"({chr(65 + choices.index(correct))})"}

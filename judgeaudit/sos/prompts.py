@@ -20,7 +20,7 @@ import jinja2
 from judgeaudit.errors import InputError
 from judgeaudit.registry import UnknownName
 from judgeaudit.sos.data import DocSet, SubtaskData
-from judgeaudit.sos.processors import PROCESSORS
+from judgeaudit.sos.processors import PROCESSORS, FieldError
 from judgeaudit.sos.spec import SubtaskSpec
 
 _ENV = jinja2.Environment(loader=jinja2.BaseLoader(), undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
@@ -166,6 +166,8 @@ def _process(sub: SubtaskSpec, docset: DocSet, seed: int, what: str) -> list[dic
             out.append(fn(doc, rng))
         except KeyError as exc:
             raise _located(docset, i, _DocError("missing", str(exc.args[0])), what) from None
+        except FieldError as exc:
+            raise _located(docset, i, _DocError(str(exc), exc.field), what) from None
         except (ValueError, TypeError) as exc:
             raise _located(docset, i, _DocError(str(exc)), what) from None
     return out

@@ -245,8 +245,9 @@ def parse_spec(obj: Any, path: str) -> BenchmarkSpec:
 def load_spec_file(path: str | Path) -> BenchmarkSpec:
     path = str(path)
     try:
-        with open(path, encoding="utf-8") as fh:
-            obj = yaml.safe_load(fh)
+        from judgeaudit.jsonl_input import read_text
+
+        obj = yaml.safe_load(read_text(path))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise InputError(path, f"invalid YAML: {getattr(exc, 'problem', exc)}",

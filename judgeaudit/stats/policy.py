@@ -7,6 +7,7 @@ error naming the file and the key.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import tomllib
@@ -27,6 +28,15 @@ POLICY_KEYS: dict[str, tuple[type, str]] = {
     "max_judge_probe_delta": (float, "every judge-facing probe has ci_high <= value"),
     "max_unparsed_share": (float, "unparsed judgments / all judgments <= value"),
     "min_substance_sensitivity": (float, "indices.substance_sensitivity >= value"),
+}
+
+
+# The range each numeric rule can meaningfully take (rates and shares are fractions; deltas
+# and sensitivities are differences of win scores); a value outside it (or nan) is refused.
+POLICY_RANGES: dict[str, tuple[float, float]] = {
+    "max_style_over_substance_rate": (0.0, 1.0), "min_position_consistency": (0.0, 1.0),
+    "max_unparsed_share": (0.0, 1.0), "max_style_sensitivity": (0.0, 1.0),
+    "max_judge_probe_delta": (-1.0, 1.0), "min_substance_sensitivity": (-1.0, 1.0),
 }
 
 
@@ -58,8 +68,9 @@ def load_policy(path: str | os.PathLike | None = None) -> Policy:
         source = str(path)
         if not os.path.exists(path):
             raise InputError(path, "no such file")
-        with open(path, encoding="utf-8") as fh:
-            text = fh.read()
+        from judgeaudit.jsonl_input import read_text
+
+        text = read_text(path)
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -81,6 +92,11 @@ def load_policy(path: str | os.PathLike | None = None) -> Policy:
             value = float(value)
         if not isinstance(value, kind) or (kind is float and isinstance(value, bool)):
             raise InputError(source, f"expected {kind.__name__}, got {type(value).__name__}", field=f"policy.{key}")
+        if key in POLICY_RANGES:
+            low, high = POLICY_RANGES[key]
+            if not (math.isfinite(value) and low <= value <= high):
+                raise InputError(source, f"expected a number in [{low:g}, {high:g}], got {value!r}",
+                                 field=f"policy.{key}")
         rules[key] = value
     return Policy(name=str(rules.pop("name", os.path.basename(source))), rules=rules, source=source)
 

@@ -43,6 +43,8 @@ def compute_results(records: Iterable[dict[str, Any]], *, judge: str, battery: s
         "n_pairs": len(pairs),
         "n_judgments": n_judgments,
         "unparsed": n_unparsed,
+        # Outputs whose unquoted verdicts disagreed; read by the rule in judges.verdicts.
+        "ambiguous": sum(1 for r in records if isinstance(r, dict) and r.get("ambiguous")),
         "probes": [e.to_dict() for e in effects],
         "indices": indices,
         "indices_ci": intervals,
