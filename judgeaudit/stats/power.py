@@ -10,18 +10,21 @@ Ties lower the effective n, so the figure is optimistic when a judge often ties.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
+import numpy as np
 from scipy import optimize, stats
 
 ALPHA = 0.05
 POWER = 0.80
 
 
+@lru_cache(maxsize=1024)
 def critical_wins(n: int, alpha: float) -> int | None:
     """Smallest k > n/2 with two-sided exact p(k wins of n) <= alpha; None when no k rejects."""
-    for k in range((n // 2) + 1, n + 1):
-        if min(1.0, 2.0 * stats.binom.sf(k - 1, n, 0.5)) <= alpha:
-            return k
-    return None
+    ks = np.arange((n // 2) + 1, n + 1)
+    rejects = np.minimum(1.0, 2.0 * stats.binom.sf(ks - 1, n, 0.5)) <= alpha
+    return int(ks[np.argmax(rejects)]) if rejects.any() else None
 
 
 def sign_test_power(n: int, p: float, alpha: float) -> float:
