@@ -68,10 +68,10 @@ def _print_dry_run(console: Console, est: dict[str, Any]) -> None:
 
 
 def _print_run(console: Console, run) -> None:
-    from judgeaudit.reports.terminal import indices_table, probe_table
+    from judgeaudit.reports.terminal import run_tables
 
-    console.print(probe_table(run.results))
-    console.print(indices_table(run.results))
+    for table in run_tables(run.results):
+        console.print(table)
     info = run.results.get("run", {})
     cost = f", ${info['cost_usd']:.4f}" if info.get("cost_usd") else ""
     console.print(f"{run.n_pairs} pairs, {run.results['n_judgments']} judgments "
@@ -177,12 +177,12 @@ def _print_sos(console: Console, sos: dict[str, Any]) -> None:
 def report(run_dir: str, recompute: bool, resamples: int | None) -> None:
     """Re-render the report of a finished run."""
     from judgeaudit.audit import rerender
-    from judgeaudit.reports.terminal import indices_table, probe_table
+    from judgeaudit.reports.terminal import run_tables
 
     results = rerender(run_dir, recompute=recompute, resamples=resamples)
     console = _console()
-    console.print(probe_table(results))
-    console.print(indices_table(results))
+    for table in run_tables(results):
+        console.print(table)
     console.print(f"wrote {Path(run_dir) / 'report.html'}")
 
 
