@@ -66,13 +66,15 @@ def estimate_probe(judge: str, *, battery: str = "default", items: str | os.Path
     Local models are not loaded for this; only API and synthetic judges are built.
     """
     from judgeaudit.judges import estimate_judgments, judge_kind, make_judge
+    from judgeaudit.stats.power import battery_power
 
     pair_set = build_probe_pairs(battery=battery, items=items, limit=limit, seed=seed)
     kind = judge_kind(judge, api_base)
     out_info: dict[str, Any] = {"judge": judge, "judge_kind": kind, "battery": battery, "seed": seed,
                                 "items": len({p.item_id for p in pair_set.pairs}), "pairs": len(pair_set.pairs),
                                 "skipped_pairs": len(pair_set.skipped), "repeats": repeats,
-                                "judgments": 2 * repeats * len(pair_set.pairs)}
+                                "judgments": 2 * repeats * len(pair_set.pairs),
+                                "power": battery_power(pair_set.pairs)}
     if kind in ("api", "synthetic"):
         store = RunStore(out) if out is not None and Path(out).exists() else None
         extra = {"dry_run": True} if kind == "api" else {}  # no API key needed to count

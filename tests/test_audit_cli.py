@@ -66,6 +66,18 @@ def test_dry_run_counts_and_writes_nothing(tmp_path):
     assert not out.exists()
 
 
+def test_dry_run_states_power_from_the_planned_items(tmp_path):
+    from judgeaudit.stats.power import min_detectable_delta
+
+    res = _invoke("probe", "--judge", "synthetic:random", "--dry-run", "--limit", "30")
+    assert res.exit_code == 0, res.output
+    text = " ".join(res.output.split())
+    m = re.search(r"Holm over (\d+) probes\): (.*)", text)
+    assert m, res.output
+    expected = min_detectable_delta(30, n_tests=int(m.group(1)))
+    assert f"control {expected:.3f}" in m.group(2)
+
+
 def test_dry_run_of_an_api_judge_estimates_cost_without_a_key(tmp_path, monkeypatch):
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))

@@ -51,6 +51,26 @@ def _run_kwargs(kw: dict[str, Any]) -> dict[str, Any]:
                                "concurrency", "repeats", "resamples")}
 
 
+def _print_power(console: Console, power: dict[str, Any] | None) -> None:
+    """Smallest detectable delta per probe kind, from the planned number of items."""
+    if not power or not power.get("probes"):
+        return
+    by_kind: dict[str, list[float | None]] = {}
+    for row in power["probes"].values():
+        by_kind.setdefault(row["kind"], []).append(row["min_detectable_delta"])
+    parts = []
+    for kind, values in by_kind.items():
+        known = [v for v in values if v is not None]
+        if not known:
+            parts.append(f"{kind} n/a (too few items)")
+        elif min(known) == max(known):
+            parts.append(f"{kind} {known[0]:.3f}")
+        else:
+            parts.append(f"{kind} {min(known):.3f}-{max(known):.3f}")
+    console.print(f"  power: smallest |delta| detectable at {power['power']:.0%} power (exact sign test, alpha "
+                  f"{power['alpha']:g}, Holm over {power['n_probes']} probes): " + "; ".join(parts))
+
+
 def _print_dry_run(console: Console, est: dict[str, Any]) -> None:
     console.print(f"[bold]{est['judge']}[/] ({est['judge_kind']} judge), battery '{est['battery']}', seed {est['seed']}")
     console.print(f"  items: {est['items']}   pairs: {est['pairs']} ({est['skipped_pairs']} combinations skipped)   "
@@ -65,6 +85,7 @@ def _print_dry_run(console: Console, est: dict[str, Any]) -> None:
             console.print(f"  estimated cost: ${est['cost_usd_est']:.2f} (at most ${est['cost_usd_max']:.2f})")
         else:
             console.print("  estimated cost: unknown (no price for this model)")
+    _print_power(console, est.get("power"))
 
 
 def _print_run(console: Console, run) -> None:

@@ -48,3 +48,21 @@ def min_detectable_delta(n: int, *, n_tests: int = 1, alpha: float = ALPHA, powe
 def method_text(n_tests: int, alpha: float = ALPHA, power: float = POWER) -> str:
     return (f"exact binomial power of the two-sided sign test at alpha {alpha:g}/{n_tests} (Holm's first step "
             f"across {n_tests} probes), target power {power:g}; an item is a decisive outcome, ties ignored")
+
+
+def battery_power(pairs, *, alpha: float = ALPHA, power: float = POWER) -> dict:
+    """Planned power of a battery before judging: per probe, its items n and minimum detectable delta.
+
+    ``pairs`` are the planned probe pairs (anything with ``probe``, ``kind`` and ``item_id``).
+    """
+    items: dict[str, set] = {}
+    kinds: dict[str, str] = {}
+    for p in pairs:
+        items.setdefault(p.probe, set()).add(p.item_id)
+        kinds[p.probe] = p.kind
+    m = len(items)
+    probes = {name: {"kind": kinds[name], "n": len(ids),
+                     "min_detectable_delta": min_detectable_delta(len(ids), n_tests=m, alpha=alpha, power=power)}
+              for name, ids in items.items()}
+    return {"n_probes": m, "alpha": alpha, "power": power, "method": method_text(max(m, 1), alpha, power),
+            "probes": probes}
