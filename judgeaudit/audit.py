@@ -97,6 +97,7 @@ def run_probe(judge: str, *, battery: str = "default", items: str | os.PathLike 
     ``judge_obj`` supplies an already built judge (its spec string is still recorded).
     """
     from judgeaudit.judges import make_judge, run_judgments
+    from judgeaudit.judges.identity import judge_identity
     from judgeaudit.judges.protocol import as_judge
     from judgeaudit.reports.html import render_report
     from judgeaudit.stats.probe_results import compute_results
@@ -111,6 +112,9 @@ def run_probe(judge: str, *, battery: str = "default", items: str | os.PathLike 
     j = as_judge(judge_obj) if judge_obj is not None else make_judge(
         judge, template=template, mode=mode, api_base=api_base, api_key_env=api_key_env,
         concurrency=concurrency, seed=seed)
+    identity = judge_identity(j, spec=judge, mode=mode if _is_local(judge, api_base) else None,
+                              pairs=pair_set.pairs).to_json()
+    store.init_config({**config, "judge_identity": identity}, identity_keys=IDENTITY_KEYS)
     records = run_judgments(j, pair_set.pairs, store, repeats=repeats, concurrency=concurrency, progress=progress)
     usage = _usage(records)
     wall = time.perf_counter() - start
@@ -118,7 +122,7 @@ def run_probe(judge: str, *, battery: str = "default", items: str | os.PathLike 
                 "limit": limit, "skipped_pairs": len(pair_set.skipped), **usage, "wall_s": round(wall, 1)}
     results = compute_results(records, judge=j.name, battery=battery, seed=seed, template=template,
                               resamples=resamples, level=level,
-                              run={k: v for k, v in run_info.items() if v is not None})
+                              run={k: v for k, v in run_info.items() if v is not None}, judge_identity=identity)
     store.write_results(results)
     store.write_report(render_report(results))
     return ProbeRun(out_dir, results, len(pair_set.pairs), pair_set.skipped, wall, j)
@@ -275,7 +279,7 @@ def rerender(directory: str | os.PathLike, *, results: dict[str, Any] | None = N
                                   template=config.get("template", "pairwise"),
                                   resamples=resamples or method.get("resamples", DEFAULT_RESAMPLES),
                                   level=level or method.get("level", DEFAULT_LEVEL), run=old.get("run"))
-        for extra in ("sos",):
+        for extra in ("sos", "judge_identity"):
             if extra in old:
                 results[extra] = old[extra]
         store.write_results(results)

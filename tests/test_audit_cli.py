@@ -148,5 +148,28 @@ def test_compare_tabulates_runs(runs, tmp_path):
     assert "synthetic:longer" in res.output and "synthetic:oracle" in res.output and "delta verbose" in res.output
     assert "data:image/png;base64," in page.read_text()
     res = _invoke("compare", str(runs["longer"][0]), str(runs["oracle"][0]), "--json")
-    rows = json.loads(res.output)
+    rows = json.loads(res.stdout)
     assert rows[0]["probes"]["verbose"] > 0.3 and rows[1]["probes"]["verbose"] == 0
+
+
+def test_runs_record_judge_identity_and_compare_warns_on_differences(runs, tmp_path):
+    longer = json.loads((runs["longer"][0] / "results.json").read_text())
+    ident = longer["judge_identity"]
+    # a synthetic judge reads no prompt and loads no weights
+    assert ident["spec"] == "synthetic:longer" and ident["template"] == "none" and ident["template_hash"] is None
+    assert ident["model"] is None
+    assert ident["toolkit_version"] and len(ident["items_hash"]) == 64
+    config = json.loads((runs["longer"][0] / "config.json").read_text())
+    assert config["judge_identity"] == ident
+    # same judge, other seed: the items hash and the seed differ
+    other = tmp_path / "seed1"
+    res = _invoke("probe", "--judge", "synthetic:longer", "--out", str(other), *QUICK, "--seed", "1")
+    assert res.exit_code == 0, res.output
+    res = _invoke("compare", str(runs["longer"][0]), str(other))
+    assert res.exit_code == 0
+    assert "differ in seed: 0 vs 1" in res.stderr and "differ in judge items_hash" in res.stderr
+    assert "differ in judge spec" not in res.stderr
+    res = _invoke("compare", str(runs["longer"][0]), str(runs["oracle"][0]))
+    assert "differ in judge spec: synthetic:longer vs synthetic:oracle" in res.stderr
+    same = _invoke("compare", str(runs["longer"][0]), str(runs["longer"][0]))
+    assert "warning" not in same.stderr

@@ -217,7 +217,11 @@ def compare(run_dirs: tuple[str, ...], html_out: str | None, as_json: bool) -> N
     from judgeaudit.audit import load_run
     from judgeaudit.reports.terminal import compare_table
 
+    from judgeaudit.judges.identity import identity_differences
+
     runs = [load_run(d) for d in run_dirs]
+    for line in identity_differences(runs, list(run_dirs)):
+        click.echo(f"warning: {line}", err=True)
     if as_json:
         click.echo(json.dumps([{"dir": d, "judge": r["judge"], "indices": r["indices"],
                                 "probes": {p["name"]: p["delta"] for p in r["probes"]}}

@@ -19,11 +19,12 @@ SCHEMA_VERSION = 1
 
 def compute_results(records: Iterable[dict[str, Any]], *, judge: str, battery: str, seed: int,
                     template: str = "pairwise", resamples: int = DEFAULT_RESAMPLES,
-                    level: float = DEFAULT_LEVEL, run: dict[str, Any] | None = None) -> dict[str, Any]:
+                    level: float = DEFAULT_LEVEL, run: dict[str, Any] | None = None,
+                    judge_identity: dict[str, Any] | None = None) -> dict[str, Any]:
     """Every statistic of one judge on one battery.
 
     ``seed`` is the run's seed (pairs and bootstrap); ``run`` is copied into the output as
-    extra run information (mode, repeats, cost, ...).
+    extra run information (mode, repeats, cost, ...); ``judge_identity`` (judges.identity) too.
     """
     records = list(records)
     check_records(records)
@@ -77,6 +78,7 @@ def compute_results(records: Iterable[dict[str, Any]], *, judge: str, battery: s
                         "parsed judgment in both orders",
         },
         "run": run or {},
+        "judge_identity": judge_identity,
     }
     ProbeResults.model_validate(results)  # the writer keeps to the contract its readers check
     return results
