@@ -39,7 +39,7 @@ class _Record(BaseModel):
 class Usage(_Record):
     prompt_tokens: int = 0
     completion_tokens: int = 0
-    cost_usd: float = 0.0
+    cost_usd: float | None = 0.0  # None: the model has no known price (a self-hosted server)
     cached: bool = False
 
 

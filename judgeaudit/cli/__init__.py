@@ -17,6 +17,7 @@ from judgeaudit.errors import JudgeauditError
 COMMANDS: dict[str, tuple[str, str, str]] = {
     "models": ("judgeaudit.cli.engine_cmds", "models", "Show what a model spec resolves to, and the weight cache."),
     "score": ("judgeaudit.cli.engine_cmds", "score", "Score (context, continuation) requests by log-likelihood."),
+    "generate": ("judgeaudit.cli.engine_cmds", "generate", "Greedy generation until stop strings (generate_until)."),
     "bench": ("judgeaudit.cli.engine_cmds", "bench", "Measure the scoring engine against a full-logits baseline."),
     "probes": ("judgeaudit.cli.probes_cmds", "probes", "List, show and validate probe batteries and items."),
     "judges": ("judgeaudit.cli.judges_cmds", "judges", "List judges and try one on a single pair."),
