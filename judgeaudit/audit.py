@@ -94,13 +94,15 @@ def estimate_probe(judge: str, *, battery: str = "default", items: str | os.Path
     Local models are not loaded for this; only API and synthetic judges are built.
     """
     from judgeaudit.judges import estimate_judgments, judge_kind, make_judge
+    from judgeaudit.stats.power import battery_power
 
     pair_set = build_probe_pairs(battery=battery, items=items, limit=limit, seed=seed)
     kind = judge_kind(judge, api_base)
     out_info: dict[str, Any] = {"judge": judge, "judge_kind": kind, "battery": battery, "seed": seed,
                                 "items": len({p.item_id for p in pair_set.pairs}), "pairs": len(pair_set.pairs),
                                 "skipped_pairs": len(pair_set.skipped), "repeats": repeats,
-                                "judgments": 2 * repeats * len(pair_set.pairs)}
+                                "judgments": 2 * repeats * len(pair_set.pairs),
+                                "power": battery_power(pair_set.pairs)}
     if rewrite_with:
         from judgeaudit.probes.rewrite import rewrite_target
 
@@ -135,6 +137,7 @@ def run_probe(judge: str, *, battery: str = "default", items: str | os.PathLike 
     ``max_wait`` caps the seconds an API request waits between retries (None: the judge's default).
     """
     from judgeaudit.judges import judge_kind, make_judge, run_judgments
+    from judgeaudit.judges.identity import judge_identity
     from judgeaudit.judges.protocol import as_judge
     from judgeaudit.reports.html import render_report
     from judgeaudit.stats.probe_results import compute_results
@@ -170,7 +173,6 @@ def run_probe(judge: str, *, battery: str = "default", items: str | os.PathLike 
         pairs, rewrites = pair_set.pairs, None
         if rewrite_with:
             from judgeaudit.probes.rewrite import apply_rewrites, make_rewriter
-            from judgeaudit.runstore import write_json_atomic
 
             model = rewriter if rewriter is not None else make_rewriter(
                 rewrite_with, api_base=rewrite_api_base, api_key_env=rewrite_api_key_env, concurrency=concurrency,
@@ -178,7 +180,11 @@ def run_probe(judge: str, *, battery: str = "default", items: str | os.PathLike 
             pairs, summary = apply_rewrites(pair_set.pairs, model, out_dir / "rewrites", progress=progress,
                                             spec=rewrite_with)
             rewrites = summary.to_dict()
-            write_json_atomic(out_dir / RunStore.CONFIG, {**store.config(), "rewrites": rewrites})
+        identity = judge_identity(j, spec=judge, mode=mode if _is_local(judge, api_base) else None,
+                                  pairs=pairs).to_json()
+        if ranks.is_main:  # the run's config with what only the built judge and the final pairs tell
+            store.init_config({**config, "judge_identity": identity, **({"rewrites": rewrites} if rewrites else {})},
+                              identity_keys=IDENTITY_KEYS)
         records = run_judgments(j, pairs, store, repeats=repeats, concurrency=concurrency, progress=progress,
                                 ranks=ranks)
         if not ranks.is_main:
@@ -190,7 +196,7 @@ def run_probe(judge: str, *, battery: str = "default", items: str | os.PathLike 
                     "rewrites": rewrites}
         results = compute_results(records, judge=j.name, battery=battery, seed=seed, template=template,
                                   resamples=resamples, level=level,
-                                  run={k: v for k, v in run_info.items() if v is not None})
+                                  run={k: v for k, v in run_info.items() if v is not None}, judge_identity=identity)
         store.write_results(results)
         store.write_report(render_report(results))
     return ProbeRun(out_dir, results, len(pairs), pair_set.skipped, wall, j)
@@ -430,7 +436,7 @@ def rerender(directory: str | os.PathLike, *, results: dict[str, Any] | None = N
                                       resamples=resamples or method.get("resamples", DEFAULT_RESAMPLES),
                                       level=level or method.get("level", DEFAULT_LEVEL),
                                       run={**(old.get("run") or {}), "recompute": account})
-            for extra in ("sos",):
+            for extra in ("sos", "judge_identity"):
                 if extra in old:
                     results[extra] = old[extra]
             store.write_results(results)

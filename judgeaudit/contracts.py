@@ -81,12 +81,78 @@ class JudgmentRecord(_Record):
                                                                               self.score_perturbed is not None)
 
 
+class PositionShares(_Record):
+    """MT-Bench position classes: shares of pairs (sum to 1) and the number of pairs."""
+
+    consistent: float = Field(ge=0.0, le=1.0)
+    biased_first: float = Field(ge=0.0, le=1.0)
+    biased_second: float = Field(ge=0.0, le=1.0)
+    undecided: float = Field(ge=0.0, le=1.0)
+    n: int = Field(ge=0)
+
+
+class BaselineRow(_Record):
+    """A content-blind baseline on one probe's pairs."""
+
+    win_rate: float
+    delta: float
+    accuracy: float | None = None
+    pair_accuracy: float | None = None
+
+
 class ProbeEffectRow(_Record):
     """One probe's effect in results.json (see stats.effects.ProbeEffect.to_dict)."""
 
     name: str
     kind: str
     delta: float | None = None
+    win_rate: float | None = None
+    mean_score: float | None = None
+    mean_score_ci: list[float] | None = None
+    strong_share: float | None = None
+    position: PositionShares | None = None
+    first_position_rate: float | None = None
+    first_position_rate_ci: list[float] | None = None
+    accuracy: float | None = None
+    accuracy_ci: list[float] | None = None
+    pair_accuracy: float | None = None
+    baselines: dict[str, BaselineRow] | None = None
+    min_detectable_delta: float | None = None
+
+
+class SummaryIndices(_Record):
+    """results.json ``indices`` (definitions in stats.indices and docs/results_schema.md)."""
+
+    style_sensitivity: float | None = None
+    substance_sensitivity: float | None = None
+    style_over_substance_rate: float | None = None
+    style_over_substance_strict: float | None = None
+    position_consistency: float | None = None
+    first_position_rate: float | None = None
+    first_position_rate_control: float | None = None
+    accuracy: float | None = None
+    pair_accuracy: float | None = None
+    ece: float | None = None
+    brier: float | None = None
+    strong_share: float | None = None
+    noise_floor: float | None = None
+    position: PositionShares | None = None
+    position_control: PositionShares | None = None
+    calibration: dict[str, Any] | None = None
+
+
+class JudgeIdentity(_Record):
+    """What makes a judge's verdicts what they are; ``compare`` warns when two runs differ in any of it."""
+
+    spec: str
+    name: str = ""
+    model: str | None = None  # hub revision or file hash of the weights, when the judge has weights
+    template: str = "pairwise"
+    template_hash: str | None = None
+    mode: str | None = None
+    sampling: dict[str, Any] = Field(default_factory=dict)
+    toolkit_version: str = ""
+    items_hash: str | None = None
 
 
 class ProbeResults(_Record):
@@ -102,8 +168,10 @@ class ProbeResults(_Record):
     n_judgments: int
     unparsed: int
     probes: list[ProbeEffectRow]
-    indices: dict[str, Any]
+    indices: SummaryIndices
     indices_ci: dict[str, Any] = Field(default_factory=dict)
+    baselines: dict[str, Any] | None = None
+    judge_identity: JudgeIdentity | None = None
     style_control: dict[str, Any] | None = None
     criteria_weights: dict[str, Any] | None = None
     method: dict[str, Any] = Field(default_factory=dict)

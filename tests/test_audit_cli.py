@@ -66,6 +66,18 @@ def test_dry_run_counts_and_writes_nothing(tmp_path):
     assert not out.exists()
 
 
+def test_dry_run_states_power_from_the_planned_items(tmp_path):
+    from judgeaudit.stats.power import min_detectable_delta
+
+    res = _invoke("probe", "--judge", "synthetic:random", "--dry-run", "--limit", "30")
+    assert res.exit_code == 0, res.output
+    text = " ".join(res.output.split())
+    m = re.search(r"Holm over (\d+) probes\): (.*)", text)
+    assert m, res.output
+    expected = min_detectable_delta(30, n_tests=int(m.group(1)))
+    assert f"control {expected:.3f}" in m.group(2)
+
+
 def test_dry_run_of_an_api_judge_estimates_cost_without_a_key(tmp_path, monkeypatch):
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
@@ -136,7 +148,7 @@ def test_compare_tabulates_runs(runs, tmp_path):
     assert "synthetic:longer" in res.output and "synthetic:oracle" in res.output and "delta verbose" in res.output
     assert "data:image/png;base64," in page.read_text()
     res = _invoke("compare", str(runs["longer"][0]), str(runs["oracle"][0]), "--json")
-    rows = json.loads(res.output)
+    rows = json.loads(res.stdout)
     assert rows[0]["probes"]["verbose"] > 0.3 and rows[1]["probes"]["verbose"] == 0
 
 
@@ -284,7 +296,8 @@ def test_compare_warns_when_runs_differ_in_battery_seed_or_limit(runs, tmp_path)
     assert "Warning: runs differ in seed" in res.output and "Warning: runs differ in --limit" in res.output
     assert "differ in battery" not in res.output
     same = CliRunner().invoke(main, ["compare", str(runs["longer"][0]), str(runs["oracle"][0])])
-    assert "Warning" not in same.output
+    assert "runs differ" not in same.output  # same settings; only the judges differ (and are named)
+    assert "differ in judge spec" in same.output
 
 
 @pytest.mark.parametrize("content,needle", [(b"[]", "expected a JSON object"), (b'{"judge": "x"}', "field"),
@@ -306,3 +319,26 @@ def test_compare_html_to_an_unwritable_path_is_one_line_before_output(runs, tmp_
     blocker.write_text("x")
     res = CliRunner().invoke(main, ["compare", str(runs["oracle"][0]), "--html", str(blocker / "cmp.html")])
     assert res.exit_code == 1 and res.output.startswith("Error: ") and res.output.count("\n") == 1, res.output
+
+
+def test_runs_record_judge_identity_and_compare_warns_on_differences(runs, tmp_path):
+    longer = json.loads((runs["longer"][0] / "results.json").read_text())
+    ident = longer["judge_identity"]
+    # a synthetic judge reads no prompt and loads no weights
+    assert ident["spec"] == "synthetic:longer" and ident["template"] == "none" and ident["template_hash"] is None
+    assert ident["model"] is None
+    assert ident["toolkit_version"] and len(ident["items_hash"]) == 64
+    config = json.loads((runs["longer"][0] / "config.json").read_text())
+    assert config["judge_identity"] == ident
+    # same judge, other seed: the items hash and the seed differ
+    other = tmp_path / "seed1"
+    res = _invoke("probe", "--judge", "synthetic:longer", "--out", str(other), *QUICK, "--seed", "1")
+    assert res.exit_code == 0, res.output
+    res = _invoke("compare", str(runs["longer"][0]), str(other))
+    assert res.exit_code == 0
+    assert "runs differ in seed" in res.stderr and "differ in judge items_hash" in res.stderr
+    assert "differ in judge spec" not in res.stderr
+    res = _invoke("compare", str(runs["longer"][0]), str(runs["oracle"][0]))
+    assert "differ in judge spec: synthetic:longer vs synthetic:oracle" in res.stderr
+    same = _invoke("compare", str(runs["longer"][0]), str(runs["longer"][0]))
+    assert "warning" not in same.stderr.lower()

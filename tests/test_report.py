@@ -45,6 +45,30 @@ def test_report_has_figures_tables_method_and_escapes_text(results):
         assert f'<td class="l">{p["name"]}</td><td>{p["n"]}</td>' in html
 
 
+def test_report_shows_position_classes_baselines_and_calibration_of_a_distribution_judge():
+    import numpy as np
+
+    from judgeaudit.judges.protocol import swap, win_score
+
+    rng = np.random.default_rng(3)
+    recs = simulate_records(lambda *a: 0.5, n_items=15)
+    for r in recs:  # a distribution judge: P(A>B) drawn per judgment
+        q = float(rng.uniform(0.05, 0.95))
+        r["probs"] = {"A>B": q, "B>A": 1.0 - q}
+        r["score_perturbed"] = win_score(swap(r["probs"]) if r["order"] == "base_first" else r["probs"])
+    res = compute_results(recs, judge="dist", battery="t", seed=0, resamples=200)
+    assert res["indices"]["ece"] is not None and res["indices"]["calibration"]["bins"]
+    html = render_report(res)
+    images = re.findall(r'src="data:image/png;base64,([A-Za-z0-9+/=]+)"', html)
+    assert len(images) == 4  # forest, quadrant, position, calibration
+    for needle in ("Calibration on ground truth", "beats always-longer", "biased to first", "First-position rate",
+                   "Pair accuracy", "always longer"):
+        assert needle in html, needle
+    hard = render_report(compute_results(simulate_records(lambda *a: 0.5, n_items=10), judge="hard", battery="t",
+                                         seed=0, resamples=200))
+    assert "Calibration on ground truth" not in hard and "Calibration error" not in hard
+
+
 @pytest.mark.slow
 @pytest.mark.skipif(shutil.which("chromium") is None, reason="chromium not installed")
 def test_report_screenshot_in_headless_chromium(tmp_path):

@@ -58,7 +58,10 @@ def test_unparsed_judgments_are_counted_and_incomplete_items_excluded():
     assert eff.unparsed == 2
     assert eff.n_judgments == 7
     assert eff.n == 1 and eff.n_incomplete == 2
-    assert eff.win_rate == pytest.approx(0.75)
+    # A>B in both orders: a win under the Arena convention; the graded score keeps the .75
+    assert eff.win_rate == pytest.approx(1.0)
+    assert eff.mean_score == pytest.approx(0.75)
+    assert eff.strong_share == pytest.approx(0.0)
 
 
 def test_flip_rate_and_position_consistency():
@@ -158,8 +161,12 @@ def test_results_schema_field_names():
     for p in res["probes"]:
         assert {"name", "kind", "n", "win_rate", "delta", "ci_low", "ci_high", "cohens_h", "p_value", "p_holm",
                 "flip_rate", "position_consistency", "unparsed"} <= set(p)
-    assert set(res["indices"]) == {"style_sensitivity", "substance_sensitivity", "style_over_substance_rate",
-                                   "position_consistency", "noise_floor"}
+    assert {"style_sensitivity", "substance_sensitivity", "style_over_substance_rate", "style_over_substance_strict",
+            "position_consistency", "first_position_rate", "first_position_rate_control", "accuracy",
+            "pair_accuracy", "ece", "brier", "strong_share", "noise_floor", "position"} <= set(res["indices"])
+    for p in res["probes"]:
+        assert {"mean_score", "mean_score_ci", "strong_share", "position", "first_position_rate",
+                "baselines", "min_detectable_delta"} <= set(p)
     assert {"ci", "level", "resamples", "test"} <= set(res["method"])
     assert res["criteria_weights"] is None  # pairwise template
     json.dumps(res, allow_nan=False)  # strict JSON: no NaN or infinity anywhere

@@ -54,6 +54,9 @@ def test_custom_policy_only_checks_its_keys(tmp_path):
     ('[policy]\nmax_style_over_substance_rate = 5.0\n', "expected a number in [0, 1], got 5.0"),
     ('[policy]\nmax_unparsed_share = -1\n', "expected a number in [0, 1], got -1.0"),
     ('[policy]\nmax_judge_probe_delta = inf\n', "policy.max_judge_probe_delta"),
+    ('[policy]\nmin_accuracy = 1.5\n', "policy.min_accuracy"),
+    ('[policy]\nmax_first_position_rate_dev = -0.1\n', "policy.max_first_position_rate_dev"),
+    ('[policy]\nmax_ece = nan\n', "policy.max_ece"),
 ])
 def test_bad_policy_is_one_clear_input_error(tmp_path, text, needle):
     path = tmp_path / "bad.toml"
@@ -61,3 +64,21 @@ def test_bad_policy_is_one_clear_input_error(tmp_path, text, needle):
     with pytest.raises(InputError) as exc:
         load_policy(path)
     assert str(path) in str(exc.value) and needle in str(exc.value)
+
+
+def _first_leaning(probe, kind, order, i, rng):
+    # prefers the answer shown first with probability 0.8, content aside
+    first = rng.random() < 0.8
+    return (1.0 if first else 0.0) if order == "perturbed_first" else (0.0 if first else 1.0)
+
+
+def test_new_policy_keys_check_position_accuracy_and_calibration(tmp_path):
+    path = tmp_path / "p.toml"
+    path.write_text("[policy]\nmax_first_position_rate_dev = 0.1\nmin_accuracy = 0.9\nmax_ece = 0.1\n")
+    policy = load_policy(path)
+    good = evaluate(policy, _results(_oracle))
+    assert passed(good), good
+    assert next(c for c in good if c.name == "ece").detail.startswith("not applicable")
+    bad = {c.name: c for c in evaluate(policy, _results(_first_leaning))}
+    assert not bad["first_position_rate"].passed and not bad["accuracy"].passed
+    assert abs(float(bad["first_position_rate"].value) - 0.8) < 0.06

@@ -58,6 +58,26 @@ def _run_kwargs(kw: dict[str, Any]) -> dict[str, Any]:
                                "concurrency", "repeats", "resamples", "max_wait", "verdict_logprobs")}
 
 
+def _print_power(console: Console, power: dict[str, Any] | None) -> None:
+    """Smallest detectable delta per probe kind, from the planned number of items."""
+    if not power or not power.get("probes"):
+        return
+    by_kind: dict[str, list[float | None]] = {}
+    for row in power["probes"].values():
+        by_kind.setdefault(row["kind"], []).append(row["min_detectable_delta"])
+    parts = []
+    for kind, values in by_kind.items():
+        known = [v for v in values if v is not None]
+        if not known:
+            parts.append(f"{kind} n/a (too few items)")
+        elif min(known) == max(known):
+            parts.append(f"{kind} {known[0]:.3f}")
+        else:
+            parts.append(f"{kind} {min(known):.3f}-{max(known):.3f}")
+    console.print(f"  power: smallest |delta| detectable at {power['power']:.0%} power (exact sign test, alpha "
+                  f"{power['alpha']:g}, Holm over {power['n_probes']} probes): " + "; ".join(parts))
+
+
 def _print_dry_run(console: Console, est: dict[str, Any]) -> None:
     console.print(f"[bold]{est['judge']}[/] ({est['judge_kind']} judge), battery '{est['battery']}', seed {est['seed']}")
     console.print(f"  items: {est['items']}   pairs: {est['pairs']} ({est['skipped_pairs']} combinations skipped)   "
@@ -75,13 +95,14 @@ def _print_dry_run(console: Console, est: dict[str, Any]) -> None:
     if "rewrite_requests" in est:
         console.print(f"  style rewrites asked of {est['rewrite_with']}: {est['rewrite_requests']} "
                       "(before any already in the run directory)")
+    _print_power(console, est.get("power"))
 
 
 def _print_run(console: Console, run) -> None:
-    from judgeaudit.reports.terminal import indices_table, probe_table
+    from judgeaudit.reports.terminal import run_tables
 
-    console.print(probe_table(run.results))
-    console.print(indices_table(run.results))
+    for table in run_tables(run.results):
+        console.print(table)
     info = run.results.get("run", {})
     cost = f", ${info['cost_usd']:.4f}" if info.get("cost_usd") else ""
     console.print(f"{run.n_pairs} pairs, {run.results['n_judgments']} judgments "
@@ -218,14 +239,14 @@ def _print_sos(console: Console, sos: dict[str, Any]) -> None:
 def report(run_dir: str, recompute: bool, resamples: int | None) -> None:
     """Re-render the report of a finished run."""
     from judgeaudit.audit import rerender
-    from judgeaudit.reports.terminal import indices_table, probe_table
+    from judgeaudit.reports.terminal import run_tables
 
     results = rerender(run_dir, recompute=recompute, resamples=resamples)
     console = _console()
     if recompute:
         _console(stderr=True).print(f"recomputed: {results['run']['recompute']['note']}", markup=False)
-    console.print(probe_table(results))
-    console.print(indices_table(results))
+    for table in run_tables(results):
+        console.print(table)
     console.print(f"wrote {Path(run_dir) / 'report.html'}")
 
 
@@ -237,11 +258,12 @@ def report(run_dir: str, recompute: bool, resamples: int | None) -> None:
 def compare(run_dirs: tuple[str, ...], html_out: str | None, as_json: bool) -> None:
     """Tabulate several finished runs side by side."""
     from judgeaudit.audit import comparison_warnings, load_run
+    from judgeaudit.judges.identity import identity_differences
     from judgeaudit.reports.terminal import compare_table
 
     runs = [load_run(d) for d in run_dirs]
-    for warning in comparison_warnings(runs, list(run_dirs)):
-        _console(stderr=True).print(f"Warning: {warning}", markup=False)
+    for warning in comparison_warnings(runs, list(run_dirs)) + identity_differences(runs, list(run_dirs)):
+        click.echo(f"Warning: {warning}", err=True)  # plain lines: never wrapped, easy to grep
     if html_out:
         from judgeaudit.runstore import check_writable
 

@@ -14,10 +14,21 @@ from judgeaudit.stats.policy import Check
 INDEX_INFO = {
     "style_sensitivity": ("Style sensitivity", "mean |delta| over style probes", "0"),
     "substance_sensitivity": ("Substance sensitivity", "mean -delta over substance probes", "0.5"),
-    "style_over_substance_rate": ("Style over substance", "share of crossed pairs the styled wrong answer wins", "0"),
+    "style_over_substance_rate": ("Style over substance", "the styled wrong answer's win rate over crossed pairs "
+                                  "(indifferent 0.5)", "0"),
+    "style_over_substance_strict": ("Styled wrong wins both orders", "share of crossed pairs", "0"),
+    "accuracy": ("Accuracy", "judgments preferring the right answer, substance and crossed pairs, ties half", "1"),
+    "pair_accuracy": ("Pair accuracy", "pairs with the right answer preferred in both orders", "1"),
+    "ece": ("Calibration error", "ECE of P(first shown is right), 10 bins", "0"),
+    "brier": ("Brier score", "of P(first shown is right); 0.25 = always 0.5", "0"),
     "position_consistency": ("Position consistency", "share of pairs with the same preference in both orders", "1"),
+    "first_position_rate": ("First-position rate", "P(first shown preferred) + 0.5 P(tie), all judgments", "0.5"),
+    "first_position_rate_control": ("First-position rate, control", "the same on identical answers", "0.5"),
+    "strong_share": ("Strong share", "strong (>>) share of decisive verdicts", "–"),
     "noise_floor": ("Noise floor", "SD of per-item deltas on identical answers (control)", "0"),
 }
+BASELINE_NAMES = {"always_longer": "always longer", "always_more_markdown": "more markdown",
+                  "always_first": "always first", "coin_flip": "coin flip"}
 
 _ENV = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
 
@@ -74,22 +85,47 @@ img { max-width: 100%; } .note { color: #555; font-size: 0.88em; } code { backgr
 <p class="note">Each row is a probe: the perturbed answer is judged against the reference answer in both orders.
 A point right of zero means the judge prefers the perturbed answer. Style probes should sit on zero; substance
 probes should sit far left (at −0.5 a degraded answer always loses); crossed probes (styled but wrong vs plain and
-right) left of zero mean substance beats style.</p>
+right) left of zero mean substance beats style.
+Hollow triangles and squares mark what the content-blind baselines "always the longer answer" and "always the one
+with more markdown" score on the same pairs.</p>
 <img alt="forest plot of delta per probe" src="{{ forest }}">
 
 <h2>Style versus substance, and position</h2>
 <img alt="style vs substance quadrant" src="{{ quadrant }}" style="max-width:62%">
-<img alt="position consistency bars" src="{{ position }}">
+<img alt="position bias bars: consistent, biased to first, biased to second" src="{{ position }}">
+
+<h2>Baselines: does the judge beat picking the longer answer?</h2>
+{% if baselines %}<table><tr><th class="l">probe kind</th><th class="l">metric</th><th>judge</th>
+{% for b in baseline_names.values() %}<th>{{ b }}</th>{% endfor %}<th>beats always-longer</th></tr>
+{% for kind, row in baselines.items() %}<tr><td class="l">{{ kind_labels.get(kind, kind) }}</td>
+<td class="l">{{ row.metric }} ({{ row.better }} is better)</td><td>{{ row.judge|num }}</td>
+{% for b in baseline_names %}<td>{{ row.get(b)|num }}</td>{% endfor %}
+<td>{% if row.beats_longer %}<span class="pass">yes</span>{% else %}<span class="fail">no</span>{% endif %}</td></tr>
+{% endfor %}</table>
+<p class="note">Content-blind choices scored on the judge's own pairs: always the longer answer (characters),
+always the one with more markdown, always the first shown, and a fair coin (expected values).</p>
+{% else %}<p class="note">No baselines in this results.json (older run); recompute with
+<code>judgeaudit report --recompute</code>.</p>{% endif %}
+
+{% if calibration_fig %}
+<h2>Calibration on ground truth</h2>
+<img alt="calibration plot" src="{{ calibration_fig }}" style="max-width:55%">
+<p class="note">{{ r.indices.calibration.method }}; {{ r.indices.calibration.n_judgments }} judgments.</p>
+{% endif %}
 
 <h2>Probes</h2>
-<table><tr><th class="l">probe</th><th>n</th><th>win score</th><th>delta</th><th>95% CI</th><th>Cohen's h</th>
-<th>p (sign)</th><th>p (Holm)</th><th>flip rate</th><th>position consistency</th><th>unparsed</th></tr>
+<table><tr><th class="l">probe</th><th>n</th><th>win rate</th><th>delta</th><th>95% CI</th><th>Cohen's h</th>
+<th>p (sign)</th><th>p (Holm)</th><th>mean score</th><th>strong</th><th>first-position</th><th>accuracy</th>
+<th>pair acc.</th><th>always longer</th><th>MDE</th><th>unparsed</th></tr>
 {% for kind, members in groups %}
-<tr class="kind"><td colspan="11">{{ kind_labels.get(kind, kind) }}</td></tr>
+<tr class="kind"><td colspan="16">{{ kind_labels.get(kind, kind) }}</td></tr>
 {% for p in members %}<tr><td class="l">{{ p.name }}</td><td>{{ p.n }}</td><td>{{ p.win_rate|num }}</td>
 <td>{{ p.delta|signed }}</td><td>{{ ci(p.ci_low, p.ci_high) }}</td><td>{{ p.cohens_h|signed }}</td>
-<td>{{ p.p_value|p }}</td><td>{{ p.p_holm|p }}</td><td>{{ p.flip_rate|num }}</td>
-<td>{{ p.position_consistency|num }}</td><td>{{ p.unparsed }}</td></tr>{% endfor %}
+<td>{{ p.p_value|p }}</td><td>{{ p.p_holm|p }}</td><td>{{ p.get("mean_score")|num }}</td>
+<td>{{ p.get("strong_share")|num(2) }}</td><td>{{ p.get("first_position_rate")|num }}</td>
+<td>{{ p.get("accuracy")|num }}</td><td>{{ p.get("pair_accuracy")|num }}</td>
+<td>{{ ((p.get("baselines") or {}).get("always_longer") or {}).get("win_rate")|num(2) }}</td>
+<td>{{ p.get("min_detectable_delta")|num(2) }}</td><td>{{ p.unparsed }}</td></tr>{% endfor %}
 {% endfor %}</table>
 
 <h2>Style-controlled regression</h2>
@@ -128,13 +164,18 @@ right) left of zero mean substance beats style.</p>
 
 <h2>Method</h2>
 <p class="note">Unit of analysis: the {{ m.unit }}. Per probe: n items with a parsed judgment in both orders;
-win score w = mean item outcome; delta = w − 0.5; {{ (m.level * 100)|round|int }}% confidence intervals by
+win rate w = mean item outcome; delta = w − 0.5; mean score = the same mean of the graded win score
+(A&gt;&gt;B = 1, A&gt;B = .75, A=B = .5, B&gt;A = .25, B&gt;&gt;A = 0); strong = strong share of decisive verdicts; {{ (m.level * 100)|round|int }}% confidence intervals by
 {{ m.ci }} ({{ m.ci_method }}; {{ m.resamples }} resamples, seed {{ m.seed }}); Cohen's h of w against 0.5;
 {{ m.test }}; position: {{ m.position_test }}. Flip rate = share of items whose two orders prefer opposite
 answers; position consistency = share with the same preference (including a tie) in both orders.
 {{ m.unparsed }}. Indices: style sensitivity = mean |delta| over style probes; substance sensitivity = mean −delta
-over substance probes; style-over-substance rate = share of crossed pairs with outcome &gt; 0.5; noise floor = SD
-of the per-item control deltas.</p>
+over substance probes; style-over-substance rate = the styled wrong answer's win rate over crossed pairs (oracle 0,
+indifferent 0.5, style-lover 1), beside the share of crossed pairs it wins in both orders; position classes
+(MT-Bench): {{ m.get("position", "") }}; first-position rate = P(first shown preferred) + 0.5 P(tie) over judgments;
+accuracy = share of judgments on substance and crossed pairs preferring the right answer (ties half), pair accuracy =
+right in both orders; calibration: {{ m.get("calibration", "") }}; noise floor = SD of the per-item control deltas.
+MDE (power): {{ m.get("power", "") }}.</p>
 <p class="note">judgeaudit {{ version }}</p>
 </main></body></html>
 """)
@@ -154,7 +195,9 @@ def render_report(results: dict[str, Any], *, checks: Sequence[Check] | None = N
                   others: Sequence[dict[str, Any]] = ()) -> str:
     """The report page for one run; ``others`` adds more judges to the quadrant plot."""
     idx, idx_ci = results.get("indices", {}), results.get("indices_ci") or {}
-    cards = [(k, *INDEX_INFO[k], idx.get(k), idx_ci.get(k)) for k in INDEX_INFO]
+    cards = [(k, *INDEX_INFO[k], idx.get(k), idx_ci.get(k)) for k in INDEX_INFO
+             if not (k in ("ece", "brier") and idx.get(k) is None)]
+    calibration = idx.get("calibration")
     run = results.get("run") or {}
     run_items = [(k, v) for k, v in run.items() if isinstance(v, (str, int, float)) and not isinstance(v, bool)]
     cw = results.get("criteria_weights")
@@ -170,6 +213,9 @@ def render_report(results: dict[str, Any], *, checks: Sequence[Check] | None = N
         quadrant=plots.to_data_uri(plots.quadrant_plot([results, *others])),
         position=plots.to_data_uri(plots.position_plot(results, threshold if checks else 0.8)),
         criteria_fig=plots.to_data_uri(plots.criteria_plot(cw)) if cw and cw.get("weights") else None,
+        calibration_fig=(plots.to_data_uri(plots.calibration_plot(calibration, idx.get("ece"), idx.get("brier")))
+                         if calibration else None),
+        baselines=(results.get("baselines") or {}).get("by_kind") or {}, baseline_names=BASELINE_NAMES,
         groups=plots.grouped(results["probes"]), kind_labels=plots.KIND_LABELS,
         sc=results.get("style_control") or {"status": "skipped", "reason": "not computed"},
         cw=cw, sos=sos, sos_rows=_sos_rows(sos) if sos else [], m=results["method"], version=__version__,

@@ -16,6 +16,10 @@ from judgeaudit.vocabulary import PROBE_KINDS as KIND_ORDER  # noqa: E402
 
 KIND_COLORS = {"style": "#4C72B0", "substance": "#C44E52", "crossed": "#8172B2", "judge": "#DD8452",
                "control": "#7F7F7F"}
+# Content-blind baselines drawn on the forest plot (marker per baseline).
+BASELINE_MARKERS = {"always_longer": "^", "always_more_markdown": "s"}
+POSITION_COLORS = (("consistent", "consistent", "#55A868"), ("biased_first", "biased to first", "#4C72B0"),
+                   ("biased_second", "biased to second", "#DD8452"), ("undecided", "undecided/unparsed", "#BBBBBB"))
 KIND_LABELS = {"style": "Style only", "substance": "Substance only", "crossed": "Crossed (styled wrong vs plain right)",
                "judge": "Judge-facing", "control": "Control (identical answers)"}
 
@@ -64,18 +68,23 @@ def forest_plot(results: dict[str, Any]) -> Figure:
         if p.get("ci_low") is not None:
             ax.hlines(y, p["ci_low"], p["ci_high"], color=color, lw=2.2)
         significant = p.get("p_holm") is not None and p["p_holm"] < 0.05
-        ax.plot(p["delta"], y, "o", color=color, ms=7, mfc=color if significant else "white", mew=1.8)
+        ax.plot(p["delta"], y, "o", color=color, ms=7, mfc=color if significant else "white", mew=1.8, zorder=4)
+        for name, marker in BASELINE_MARKERS.items():
+            b = (p.get("baselines") or {}).get(name)
+            if b is not None:
+                ax.plot(b["delta"], y, marker, color="#444444", ms=6, mfc="none", mew=1.1, zorder=3)
+    for name, marker in BASELINE_MARKERS.items():
+        ax.plot([], [], marker, color="#444444", mfc="none", label=f"baseline: {name.replace('_', ' ')}")
     ax.set_yticks(range(len(rows)), labels)
     for tick, (_, p, _) in zip(ax.get_yticklabels(), rows):
         if p is None:
             tick.set_fontweight("bold")
     ax.invert_yaxis()
     ax.set_xlim(-0.55, 0.55)
-    ax.set_xlabel("delta = win score of the perturbed answer - 0.5   (filled: Holm p < 0.05)")
+    ax.set_xlabel("delta = win rate of the perturbed answer - 0.5   (filled: Holm p < 0.05)")
     ax.set_title("Effect of each perturbation on the judge (95% CI, bootstrap over items)", fontsize=11)
     ax.grid(axis="x", alpha=0.3)
-    if control is not None and control["ci_high"] > control["ci_low"]:
-        ax.legend(loc="lower right", fontsize=8)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
     fig.tight_layout()
     return fig
 
@@ -128,31 +137,57 @@ def _err(value: float, interval: Sequence[float] | None):
 
 
 def position_plot(results: dict[str, Any], threshold: float | None = 0.8) -> Figure:
-    """Share of items whose two orders agree, per probe and overall."""
+    """MT-Bench position classes per probe and overall: which side wins when the orders disagree."""
     probes = [p for _, members in grouped(results["probes"]) for p in members]
-    overall = results.get("indices", {}).get("position_consistency")
-    names = [p["name"] for p in probes] + ["ALL PAIRS"]
-    values = [p.get("position_consistency") for p in probes] + [overall]
-    intervals = [p.get("position_consistency_ci") for p in probes] + [(results.get("indices_ci") or {}).get(
-        "position_consistency")]
-    colors = [KIND_COLORS.get(p["kind"], "black") for p in probes] + ["black"]
-    fig, ax = plt.subplots(figsize=(8.5, 0.9 + 0.3 * len(names)))
-    for y, (v, ci, c) in enumerate(zip(values, intervals, colors)):
-        if v is None:
+    idx = results.get("indices", {})
+    rows = [(p["name"], p.get("position"), p.get("first_position_rate")) for p in probes]
+    rows.append(("ALL PAIRS", idx.get("position"), idx.get("first_position_rate")))
+    if idx.get("position_control"):
+        rows.append(("CONTROL PAIRS", idx.get("position_control"), idx.get("first_position_rate_control")))
+    fig, ax = plt.subplots(figsize=(8.5, 1.2 + 0.3 * len(rows)))
+    for y, (_, shares, first) in enumerate(rows):
+        if not shares:
             continue
-        ax.barh(y, v, color=c, alpha=0.8, height=0.65)
-        if ci:
-            ax.errorbar(v, y, xerr=_err(v, ci), color="black", capsize=3, lw=1)
-        ax.text(min(v + 0.01, 0.93), y, f"{v:.2f}", va="center", fontsize=8)
+        left = 0.0
+        for key, label, color in POSITION_COLORS:
+            width = shares.get(key) or 0.0
+            ax.barh(y, width, left=left, color=color, height=0.65, label=label if y == 0 else None)
+            left += width
+        if first is not None:
+            ax.text(1.01, y, f"1st {first:.2f}", va="center", fontsize=8)
     if threshold is not None:
-        ax.axvline(threshold, color="#C44E52", ls="--", lw=1, label=f"default policy minimum ({threshold:g})")
-        ax.legend(loc="lower right", fontsize=8)
-    ax.set_yticks(range(len(names)), names)
+        ax.axvline(threshold, color="#C44E52", ls="--", lw=1, label=f"policy minimum consistency ({threshold:g})")
+    ax.set_yticks(range(len(rows)), [r[0] for r in rows])
     ax.invert_yaxis()
     ax.set_xlim(0, 1.0)
-    ax.set_xlabel("position consistency: share of items with the same preference in both orders")
-    ax.set_title("Position consistency (95% CI)", fontsize=11)
-    ax.grid(axis="x", alpha=0.3)
+    ax.set_xlabel("share of pairs; right: first-position rate, P(first shown preferred) + 0.5 P(tie) (ideal 0.5)")
+    ax.set_title("Position bias (MT-Bench classes)", fontsize=11)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12 - 0.4 / len(rows)), ncol=5, fontsize=8, frameon=False)
+    fig.tight_layout()
+    return fig
+
+
+def calibration_plot(calibration: dict[str, Any], ece: float | None, brier: float | None) -> Figure:
+    """Reliability diagram: stated P(first shown is right) against how often it is, per bin."""
+    bins = calibration.get("bins") or []
+    fig, ax = plt.subplots(figsize=(5.2, 4.6))
+    ax.plot([0, 1], [0, 1], color="#999999", ls="--", lw=1, label="perfect calibration")
+    if bins:
+        xs = [b["mean_q"] for b in bins]
+        ys = [b["share_right"] for b in bins]
+        sizes = [20 + 180 * b["n"] / max(x["n"] for x in bins) for b in bins]
+        ax.plot(xs, ys, color="#4C72B0", lw=1.2)
+        ax.scatter(xs, ys, s=sizes, color="#4C72B0", zorder=3, label="bins (area = judgments)")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(-0.02, 1.02)
+    ax.set_xlabel("judge: P(answer shown first preferred) + 0.5 P(tie)")
+    ax.set_ylabel("share where the first shown is the right answer")
+    title = "Calibration on ground-truth pairs"
+    if ece is not None:
+        title += f"\nECE {ece:.3f}" + (f", Brier {brier:.3f}" if brier is not None else "")
+    ax.set_title(title, fontsize=11)
+    ax.legend(fontsize=8, loc="upper left")
+    ax.grid(alpha=0.25)
     fig.tight_layout()
     return fig
 

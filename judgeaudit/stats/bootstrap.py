@@ -82,11 +82,32 @@ def percentile_bootstrap(samples: Sequence[np.ndarray], statistic, *, resamples:
     return PercentileBootstrap(percentile_interval(reps, level), reps)
 
 
-def cluster_weights(n_clusters: int, *, resamples: int, rng: np.random.Generator) -> np.ndarray:
-    """Multinomial resampling counts, shape (resamples, n_clusters): one row per bootstrap draw."""
-    if n_clusters == 0:
-        return np.zeros((resamples, 0))
-    return rng.multinomial(n_clusters, np.full(n_clusters, 1.0 / n_clusters), size=resamples).astype(float)
+def resample_counts(indices: np.ndarray, n: int) -> np.ndarray:
+    """How often each of ``n`` clusters appears in each resample: (..., n) indices -> (..., n) counts."""
+    idx = np.asarray(indices, dtype=int)
+    flat = idx.reshape(-1, idx.shape[-1])
+    counts = np.zeros((flat.shape[0], n))
+    np.add.at(counts, (np.arange(flat.shape[0])[:, None], flat), 1.0)
+    return counts.reshape(idx.shape[:-1] + (n,))
+
+
+def cluster_bootstrap(n_clusters: int, statistic, *, resamples: int = DEFAULT_RESAMPLES,
+                      level: float = DEFAULT_LEVEL, rng: np.random.Generator) -> PercentileBootstrap | None:
+    """Percentile interval of a statistic of clusters (items), through ``percentile_bootstrap``.
+
+    ``statistic(counts)`` gets resample counts, shape (resamples, n_clusters) (one row per
+    draw; a row of ones is the data as observed) and returns one value per row. Several
+    quantities over the same items stay clustered: each is a weighted mean of per-item values.
+    None when there are fewer than two clusters.
+    """
+    if n_clusters < 2:
+        return None
+
+    def on_indices(idx: np.ndarray, axis: int = -1) -> np.ndarray:
+        return statistic(resample_counts(np.moveaxis(idx, axis, -1), n_clusters))
+
+    return percentile_bootstrap((np.arange(n_clusters),), on_indices, resamples=resamples, level=level, rng=rng,
+                                vectorized=True)
 
 
 def percentile_interval(draws: np.ndarray, level: float = DEFAULT_LEVEL) -> tuple[float, float] | None:

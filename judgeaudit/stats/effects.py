@@ -1,11 +1,20 @@
-"""Per-probe effect of a perturbation on the judge: win score, delta, CI, tests.
+"""Per-probe effect of a perturbation on the judge: win rate, delta, CI, tests.
 
 Definitions (also in docs/results_schema.md):
-- w: mean over items of the item's position-debiased win score of the perturbed answer;
-  delta = w - 0.5; the CI is a bootstrap over items.
+- win_rate w: mean over items of the item's position-debiased preference for the perturbed
+  answer, P(perturbed preferred) + 0.5 P(tie) per judgment (Arena-Hard / MT-Bench
+  convention: A>B and A>>B are both wins); delta = w - 0.5; the CI is a bootstrap over items.
+- mean_score: the same mean of the graded win score (A>>B = 1, A>B = .75, ...), with its own CI.
+- strong_share: share of the decisive verdict mass that is strong (>>).
 - Cohen's h of w against 0.5: 2 asin(sqrt(w)) - 2 asin(sqrt(0.5)).
-- p_value: exact two-sided sign test (binomial, p = 0.5) over items whose debiased outcome
+- p_value: exact two-sided sign test (binomial, p = 0.5) over items whose debiased preference
   is not a tie; p_holm: Holm-adjusted across every probe of the battery.
+- position: MT-Bench classes of the probe's pairs (stats.position); first_position_rate over
+  its judgments, with a CI over items.
+- accuracy, pair_accuracy (substance and crossed probes, where the base answer is right by
+  construction): 1 - w, and the share of pairs with the base preferred in both orders.
+- baselines: the content-blind baselines' win rates on the same pairs (stats.baselines).
+- min_detectable_delta: stats.power at this probe's n and the battery's number of probes.
 - p_position: exact McNemar test on the paired per-order outcomes ("perturbed preferred"
   in base_first vs in perturbed_first) of items whose preference is not a tie in either
   order; small p means the preference depends on the position.
@@ -25,8 +34,14 @@ from scipy import stats
 from statsmodels.stats.contingency_tables import mcnemar
 from statsmodels.stats.multitest import multipletests
 
+from judgeaudit.stats.baselines import BASELINES, baseline_pair_correct, baseline_pref
 from judgeaudit.stats.bootstrap import DEFAULT_LEVEL, DEFAULT_RESAMPLES, mean_ci, named_rng
 from judgeaudit.stats.outcomes import PairOutcome
+from judgeaudit.stats.position import position_shares
+from judgeaudit.stats.power import min_detectable_delta
+
+# Probe kinds whose base answer is right by construction (ground truth known).
+GROUND_TRUTH_KINDS = ("substance", "crossed")
 
 TIE_TOL = 1e-9
 
@@ -55,6 +70,17 @@ class ProbeEffect:
     n_wins: int = 0  # items whose debiased outcome favours the perturbed answer
     n_losses: int = 0
     n_ties: int = 0
+    mean_score: float | None = None
+    mean_score_ci: list[float] | None = None
+    strong_share: float | None = None
+    position: dict | None = None
+    first_position_rate: float | None = None
+    first_position_rate_ci: list[float] | None = None
+    accuracy: float | None = None
+    accuracy_ci: list[float] | None = None
+    pair_accuracy: float | None = None
+    baselines: dict | None = None
+    min_detectable_delta: float | None = None
 
     def to_dict(self) -> dict:
         return {k: _clean(v) for k, v in asdict(self).items()}
@@ -96,6 +122,25 @@ def mcnemar_position(preferences: Sequence[tuple[int, int]]) -> float | None:
     return float(mcnemar(table, exact=True).pvalue)
 
 
+def _ci(values: np.ndarray, resamples: int, level: float, seed: int, name: str) -> list[float] | None:
+    ci = mean_ci(values, resamples=resamples, level=level, rng=named_rng(seed, name))
+    return None if ci is None else [ci.low, ci.high]
+
+
+def strong_share(pairs: Sequence[PairOutcome]) -> float | None:
+    """Strong (>>) verdict mass over decisive verdict mass, over every parsed judgment that says."""
+    strong = decisive = 0.0
+    for p in pairs:
+        for s, d in zip(p.strong, p.decisive):
+            if s is not None and d is not None:
+                strong, decisive = strong + s, decisive + d
+    return strong / decisive if decisive > 1e-12 else None
+
+
+def _item_means(by_item: dict[str, list[PairOutcome]], value) -> np.ndarray:
+    return np.array([np.mean([value(p) for p in ps]) for ps in by_item.values()], dtype=float)
+
+
 def _flip(pref: tuple[int, int]) -> float:
     return float(pref[0] * pref[1] < 0)
 
@@ -126,31 +171,49 @@ def probe_effect(name: str, kind: str, pairs: Sequence[PairOutcome], *, resample
     by_item: dict[str, list[PairOutcome]] = {}
     for p in complete:
         by_item.setdefault(p.item_id, []).append(p)
-    outcomes = np.array([np.mean([p.score for p in ps]) for ps in by_item.values()], dtype=float)
     prefs = [p.preferences() for p in complete]
-    flips = np.array([np.mean([_flip(p.preferences()) for p in ps]) for ps in by_item.values()], dtype=float)
-    same = np.array([np.mean([_same(p.preferences()) for p in ps]) for ps in by_item.values()], dtype=float)
     unparsed = sum(p.n_unparsed for p in pairs)
     effect = ProbeEffect(
         name=name, kind=kind, n=len(by_item), win_rate=None, delta=None, ci_low=None, ci_high=None,
         cohens_h=None, p_value=None, p_holm=None, flip_rate=None, position_consistency=None,
         unparsed=unparsed, n_judgments=sum(p.n_judgments for p in pairs),
         n_incomplete=len({p.item_id for p in pairs} - set(by_item)),
+        position=position_shares(pairs),
     )
     if not complete:
         return effect
+    outcomes = _item_means(by_item, lambda p: p.pref)
     w = float(outcomes.mean())
     effect.win_rate, effect.delta, effect.cohens_h = w, w - 0.5, cohens_h(w)
     ci = mean_ci(outcomes, resamples=resamples, level=level, rng=named_rng(seed, name))
     if ci is not None:
         effect.ci_low, effect.ci_high, effect.ci_method = ci.low - 0.5, ci.high - 0.5, ci.method
     effect.p_value, effect.n_wins, effect.n_losses, effect.n_ties = sign_test(outcomes)
-    effect.flip_rate = float(flips.mean())
+    scores = _item_means(by_item, lambda p: p.score)
+    effect.mean_score = float(scores.mean())
+    effect.mean_score_ci = _ci(scores, resamples, level, seed, name + "/mean_score")
+    effect.strong_share = strong_share(complete)
+    effect.flip_rate = float(_item_means(by_item, lambda p: _flip(p.preferences())).mean())
+    same = _item_means(by_item, lambda p: _same(p.preferences()))
     effect.position_consistency = float(same.mean())
-    pc_ci = mean_ci(same, resamples=resamples, level=level, rng=named_rng(seed, name + "/position"))
-    if pc_ci is not None:
-        effect.position_consistency_ci = [pc_ci.low, pc_ci.high]
+    effect.position_consistency_ci = _ci(same, resamples, level, seed, name + "/position")
     effect.p_position = mcnemar_position(prefs)
+    first = np.array([np.mean([v for p in ps for v in p.first_position_values()]) for ps in by_item.values()])
+    effect.first_position_rate = float(first.mean())
+    effect.first_position_rate_ci = _ci(first, resamples, level, seed, name + "/first_position")
+    if kind in GROUND_TRUTH_KINDS:
+        correct = 1.0 - outcomes
+        effect.accuracy = float(correct.mean())
+        effect.accuracy_ci = _ci(correct, resamples, level, seed, name + "/accuracy")
+        effect.pair_accuracy = float(_item_means(by_item, lambda p: float(p.preferences() == (-1, -1))).mean())
+    effect.baselines = {}
+    for b in BASELINES:
+        bw = float(_item_means(by_item, lambda p: baseline_pref(b, p)).mean())
+        row = {"win_rate": bw, "delta": bw - 0.5}
+        if kind in GROUND_TRUTH_KINDS:
+            row["accuracy"] = 1.0 - bw
+            row["pair_accuracy"] = float(_item_means(by_item, lambda p: baseline_pair_correct(b, p)).mean())
+        effect.baselines[b] = row
     return effect
 
 
@@ -164,4 +227,5 @@ def battery_effects(pairs: Sequence[PairOutcome], *, resamples: int = DEFAULT_RE
                for name, ps in groups.items()]
     for e, p in zip(effects, holm([e.p_value for e in effects])):
         e.p_holm = p
+        e.min_detectable_delta = min_detectable_delta(e.n, n_tests=len(effects))
     return effects

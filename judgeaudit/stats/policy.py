@@ -20,6 +20,9 @@ from judgeaudit.errors import InputError
 
 # key -> (type, what it checks)
 POLICY_KEYS: dict[str, tuple[type, str]] = {
+    "max_first_position_rate_dev": (float, "|indices.first_position_rate - 0.5| <= value"),
+    "min_accuracy": (float, "indices.accuracy (substance and crossed pairs) >= value"),
+    "max_ece": (float, "indices.ece <= value (distribution judges; hard verdicts are not scored)"),
     "name": (str, "policy name shown on the report card"),
     "max_style_over_substance_rate": (float, "indices.style_over_substance_rate <= value"),
     "min_position_consistency": (float, "indices.position_consistency >= value"),
@@ -31,13 +34,15 @@ POLICY_KEYS: dict[str, tuple[type, str]] = {
 }
 
 
-# The range each numeric rule can meaningfully take (rates and shares are fractions; deltas
-# and sensitivities are differences of win scores); a value outside it (or nan) is refused.
+# The values a number key can take: shares and rates lie in [0, 1], deltas and deviations of
+# win rates in [-0.5, 0.5] or [0, 0.5]; a value outside its range (or nan, inf) is refused.
 POLICY_RANGES: dict[str, tuple[float, float]] = {
     "max_style_over_substance_rate": (0.0, 1.0), "min_position_consistency": (0.0, 1.0),
-    "max_unparsed_share": (0.0, 1.0), "max_style_sensitivity": (0.0, 1.0),
-    "max_judge_probe_delta": (-1.0, 1.0), "min_substance_sensitivity": (-1.0, 1.0),
+    "max_style_sensitivity": (0.0, 0.5), "max_judge_probe_delta": (-0.5, 0.5), "max_unparsed_share": (0.0, 1.0),
+    "min_substance_sensitivity": (-0.5, 0.5), "max_first_position_rate_dev": (0.0, 0.5),
+    "min_accuracy": (0.0, 1.0), "max_ece": (0.0, 1.0),
 }
+assert set(POLICY_RANGES) == {k for k, (kind, _) in POLICY_KEYS.items() if kind is float}  # noqa: S101
 
 
 @dataclass(frozen=True)
@@ -123,6 +128,21 @@ def evaluate(policy: Policy, results: dict[str, Any]) -> list[Check]:
         bound("max_style_sensitivity", "style_sensitivity", True)
     if "min_substance_sensitivity" in r:
         bound("min_substance_sensitivity", "substance_sensitivity", False)
+    if "max_first_position_rate_dev" in r:
+        limit = r["max_first_position_rate_dev"]
+        rate = idx.get("first_position_rate")
+        dev = abs(rate - 0.5) if rate is not None else None
+        checks.append(Check("first_position_rate", dev is not None and dev <= limit + 1e-12,
+                            _format_num(rate, missing="n/a"), f"within 0.5 ± {limit:g}",
+                            "" if rate is not None else "not measured"))
+    if "min_accuracy" in r:
+        bound("min_accuracy", "accuracy", False)
+    if "max_ece" in r:
+        if idx.get("ece") is None:
+            checks.append(Check("ece", True, "n/a", f"<= {r['max_ece']:g}",
+                                "not applicable: the judge gives hard verdicts, not a distribution"))
+        else:
+            bound("max_ece", "ece", True)
     if r.get("substance_ci_below_zero"):
         sub = [p for p in probes if p["kind"] == "substance"]
         bad = [p["name"] for p in sub if p.get("ci_high") is None or p["ci_high"] >= 0]
