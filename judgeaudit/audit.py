@@ -93,11 +93,12 @@ def run_probe(judge: str, *, battery: str = "default", items: str | os.PathLike 
               template: str = "pairwise", mode: str = "logprob", api_base: str | None = None,
               api_key_env: str | None = None, concurrency: int = 8, repeats: int = 1,
               resamples: int = DEFAULT_RESAMPLES, level: float = DEFAULT_LEVEL, progress: bool = True,
-              judge_obj: Any = None) -> ProbeRun:
+              judge_obj: Any = None, judge_options: dict[str, Any] | None = None) -> ProbeRun:
     """Judge every pair of the battery in both orders, then write results.json and report.html.
 
     Rerunning with the same ``out`` resumes: judgments already in records.jsonl are kept.
-    ``judge_obj`` supplies an already built judge (its spec string is still recorded).
+    ``judge_obj`` supplies an already built judge (its spec string is still recorded);
+    ``judge_options`` go to ``make_judge`` (e.g. ``reward_scale``, ``normalize``).
     """
     from judgeaudit.judges import make_judge, run_judgments
     from judgeaudit.reports.html import render_report
@@ -106,6 +107,10 @@ def run_probe(judge: str, *, battery: str = "default", items: str | os.PathLike 
     start = time.perf_counter()
     pair_set = build_probe_pairs(battery=battery, items=items, limit=limit, seed=seed)
     out_dir = Path(out) if out is not None else default_out_dir(judge)
+    # The judge first: a bad spec must not leave a run directory behind.
+    j = judge_obj if judge_obj is not None else make_judge(
+        judge, template=template, mode=mode, api_base=api_base, api_key_env=api_key_env,
+        concurrency=concurrency, seed=seed, **(judge_options or {}))
     store = RunStore(out_dir)
     config = _config(judge, template=template, mode=mode, battery=battery, seed=seed, items=items,
                      api_base=api_base, limit=limit, repeats=repeats)
@@ -113,14 +118,12 @@ def run_probe(judge: str, *, battery: str = "default", items: str | os.PathLike 
         store.init_config(config, identity_keys=IDENTITY_KEYS)
     except ConfigMismatch as exc:
         raise JudgeauditError(str(exc)) from None
-    j = judge_obj if judge_obj is not None else make_judge(
-        judge, template=template, mode=mode, api_base=api_base, api_key_env=api_key_env,
-        concurrency=concurrency, seed=seed)
     records = run_judgments(j, pair_set.pairs, store, repeats=repeats, concurrency=concurrency, progress=progress)
     usage = _usage(records)
     wall = time.perf_counter() - start
     run_info = {"judge_spec": judge, "mode": mode if _is_local(judge, api_base) else None, "repeats": repeats,
-                "limit": limit, "skipped_pairs": len(pair_set.skipped), **usage, "wall_s": round(wall, 1)}
+                "limit": limit, "skipped_pairs": len(pair_set.skipped), **usage, "wall_s": round(wall, 1),
+                "judge_notes": list(getattr(j, "notes", None) or []) or None}
     results = compute_results(records, judge=j.name, battery=battery, seed=seed, template=template,
                               resamples=resamples, level=level,
                               run={k: v for k, v in run_info.items() if v is not None})
@@ -142,7 +145,7 @@ def sos_ground_truth(run: ProbeRun, *, api_base: str | None = None, data_dir: st
     spec = run.results.get("run", {}).get("judge_spec", run.results.get("judge", ""))
     kind = judge_kind(spec, api_base)
     lm = getattr(run.judge, "lm", None)
-    if kind != "local" or lm is None:
+    if kind not in ("local", "likelihood") or lm is None:
         return {"note": f"SOS-Bench ground truth needs the judge's weights; skipped for a {kind} judge."}
     try:
         from judgeaudit.sos.data import DataSource

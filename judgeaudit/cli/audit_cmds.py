@@ -9,6 +9,7 @@ from typing import Any, Callable
 
 import click
 from rich.console import Console
+from rich.text import Text
 
 
 
@@ -21,7 +22,8 @@ def run_options(fn: Callable) -> Callable:
     """The options `probe` and `audit` share."""
     options = [
         click.option("--judge", "judge", required=True,
-                     help="Judge spec: smollm2, a HF id or dir, a .gguf, synthetic:KIND, module:attr, "
+                     help="Judge spec: smollm2, a HF id or dir, a .gguf, synthetic:KIND, reward:MODEL, "
+                          "likelihood:MODEL, jury:SPEC1,SPEC2[:vote=mean|majority], module:attr, "
                           "or an API model such as gpt-4-1106-preview."),
         click.option("--battery", default="default", show_default=True, help="Probe battery name."),
         click.option("--items", type=click.Path(exists=True, dir_okay=True), default=None,
@@ -32,6 +34,11 @@ def run_options(fn: Callable) -> Callable:
                      show_default=True, help="Judge prompt template."),
         click.option("--mode", type=click.Choice(["logprob", "generative"]), default="logprob", show_default=True,
                      help="Local judges: read the verdict distribution (logprob) or generate and parse."),
+        click.option("--reward-scale", type=float, default=None,
+                     help="reward: and likelihood: judges: the score difference worth one logit of the verdict "
+                          "link (default 1 for rewards and total log-probs, 0.25 for mean per-token log-probs)."),
+        click.option("--normalize", type=click.Choice(["mean", "none"]), default=None,
+                     help="likelihood: judges: compare mean per-token log-probs (mean, default) or totals (none)."),
         click.option("--api-base", default=None, help="OpenAI-compatible endpoint (vLLM, llama.cpp, Ollama, ...)."),
         click.option("--api-key-env", default=None, help="Environment variable holding the API key "
                                                         "(default OPENAI_API_KEY)."),
@@ -49,8 +56,12 @@ def run_options(fn: Callable) -> Callable:
 
 
 def _run_kwargs(kw: dict[str, Any]) -> dict[str, Any]:
-    return {k: kw[k] for k in ("battery", "items", "limit", "seed", "template", "mode", "api_base", "api_key_env",
-                               "concurrency", "repeats", "resamples")}
+    out = {k: kw[k] for k in ("battery", "items", "limit", "seed", "template", "mode", "api_base", "api_key_env",
+                              "concurrency", "repeats", "resamples")}
+    options = {k: kw[k] for k in ("reward_scale", "normalize") if kw.get(k) is not None}
+    if options:
+        out["judge_options"] = options
+    return out
 
 
 def _print_dry_run(console: Console, est: dict[str, Any]) -> None:
@@ -70,10 +81,14 @@ def _print_dry_run(console: Console, est: dict[str, Any]) -> None:
 
 
 def _print_run(console: Console, run) -> None:
-    from judgeaudit.reports.terminal import indices_table, probe_table
+    from judgeaudit.reports.terminal import indices_table, members_table, probe_table
 
     console.print(probe_table(run.results))
     console.print(indices_table(run.results))
+    if run.results.get("members"):
+        console.print(members_table(run.results))
+    for note in run.results.get("run", {}).get("judge_notes") or []:
+        console.print(Text(note, style="dim"))
     info = run.results.get("run", {})
     cost = f", ${info['cost_usd']:.4f}" if info.get("cost_usd") else ""
     console.print(f"{run.n_pairs} pairs, {run.results['n_judgments']} judgments "
@@ -94,8 +109,8 @@ def probe(out: str | None, dry_run: bool, no_progress: bool, **kw: Any) -> None:
     judge = kw.pop("judge")
     if dry_run:
         args = _run_kwargs(kw)
-        for unused in ("concurrency", "resamples"):
-            args.pop(unused)
+        for unused in ("concurrency", "resamples", "judge_options"):
+            args.pop(unused, None)
         _print_dry_run(console, estimate_probe(judge, out=out, **args))
         return
     run = run_probe(judge, out=out, progress=not no_progress, **_run_kwargs(kw))
@@ -194,12 +209,14 @@ def _print_sos(console: Console, sos: dict[str, Any]) -> None:
 def report(run_dir: str, recompute: bool, resamples: int | None) -> None:
     """Re-render the report of a finished run."""
     from judgeaudit.audit import rerender
-    from judgeaudit.reports.terminal import indices_table, probe_table
+    from judgeaudit.reports.terminal import indices_table, members_table, probe_table
 
     results = rerender(run_dir, recompute=recompute, resamples=resamples)
     console = _console()
     console.print(probe_table(results))
     console.print(indices_table(results))
+    if results.get("members"):
+        console.print(members_table(results))
     console.print(f"wrote {Path(run_dir) / 'report.html'}")
 
 

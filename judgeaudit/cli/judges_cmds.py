@@ -17,11 +17,21 @@ _FAMILIES = [
     ("synthetic:markdown", "synthetic", "prefers more markdown structure"),
     ("synthetic:position?p=0.8", "synthetic", "prefers answer A with probability p"),
     ("synthetic:random", "synthetic", "a uniformly random verdict"),
+    ("reward:HF-ID | reward:DIR", "reward", "sequence-classification reward model; reward difference through a "
+                                            "logistic link (--reward-scale, default 1)"),
+    ("likelihood:smollm2 | likelihood:MODEL", "likelihood", "prefers the answer with the higher mean per-token "
+                                                            "log-prob given the prompt (--normalize none: total)"),
+    ("jury:SPEC1,SPEC2[,...][:vote=mean|majority]", "jury", "every member judges; distributions averaged (mean) "
+                                                           "or majority verdict; per-member indices reported"),
     ("module:attr | file.py:attr", "plugin", "your object or factory with judge_pair or judge_batch"),
 ]
 
 
 def _judge_options(f):
+    f = click.option("--normalize", type=click.Choice(["mean", "none"]), default=None,
+                     help="likelihood: judges: mean per-token log-prob (default) or total.")(f)
+    f = click.option("--reward-scale", type=float, default=None,
+                     help="reward: and likelihood: judges: score difference worth one logit of the verdict link.")(f)
     f = click.option("--cache-dir", type=click.Path(file_okay=False), default=None, help="API response cache (default ~/.cache/judgeaudit/api).")(f)
     f = click.option("--api-key-env", default=None, help="Environment variable holding the API key (default OPENAI_API_KEY).")(f)
     f = click.option("--api-base", default=None, help="Base URL of an OpenAI-compatible server.")(f)
@@ -71,12 +81,14 @@ def list_cmd() -> None:
 @click.option("--dry-run", is_flag=True, help="API judges: print the request count and cost estimate, call nothing.")
 @click.option("--json", "as_json", is_flag=True, help="Print the judgment as JSON.")
 def try_cmd(judge_spec: str, template: str, mode: str, api_base: str | None, api_key_env: str | None,
-            cache_dir: str | None, prompt: str, answer_a: str, answer_b: str, dry_run: bool, as_json: bool) -> None:
+            cache_dir: str | None, reward_scale: float | None, normalize: str | None, prompt: str, answer_a: str,
+            answer_b: str, dry_run: bool, as_json: bool) -> None:
     """Judge one pair (A then B as given) and print the verdict distribution."""
     from judgeaudit.judges import make_judge, win_score
     from judgeaudit.judges.protocol import VERDICTS, JudgeRequest
 
-    options = {"dry_run": True} if dry_run else {}
+    options: dict = {"dry_run": True} if dry_run else {}
+    options.update({k: v for k, v in (("reward_scale", reward_scale), ("normalize", normalize)) if v is not None})
     judge = make_judge(judge_spec, template=template, mode=mode, api_base=api_base, api_key_env=api_key_env,
                        cache_dir=cache_dir, **options)
     request = JudgeRequest(prompt, answer_a, answer_b)

@@ -1,6 +1,11 @@
 """``make_judge(spec)``: one string names any judge.
 
 - ``synthetic:KIND`` (options after ``?``, e.g. ``synthetic:position?p=0.8``);
+- ``reward:SPEC`` -> a sequence-classification reward model (``?scale=S`` or ``reward_scale``);
+- ``likelihood:MODEL`` -> the model's own log-likelihood of each answer (``?normalize=none``,
+  ``?scale=S``, or the ``normalize`` / ``reward_scale`` options);
+- ``jury:SPEC1,SPEC2,...[:vote=mean|majority]`` -> every member judges, distributions combined
+  (grammar in ``judges/jury.py``); the other options go to every member;
 - ``openai:NAME``, a bare OpenAI model name (``gpt-…``, ``chatgpt-…``, ``o1…``, ``o3…``,
   ``o4…``), or any spec given together with ``api_base`` -> API judge;
 - ``module:attribute`` or ``path/to/file.py:attribute`` -> plugin judge;
@@ -22,11 +27,14 @@ def _split_options(spec: str) -> tuple[str, dict[str, str]]:
 
 
 def judge_kind(spec: str, api_base: str | None = None) -> str:
-    """Which family a spec belongs to: synthetic, api, plugin or local."""
+    """Which family a spec belongs to: synthetic, reward, likelihood, jury, api, plugin or local."""
     from judgeaudit.judges.api import is_openai_model_name
 
     if spec.startswith("synthetic:"):
         return "synthetic"
+    for prefix in ("reward", "likelihood", "jury"):
+        if spec.startswith(prefix + ":"):
+            return prefix
     if api_base or spec.startswith("openai:") or is_openai_model_name(spec):
         return "api"
     if ":" in spec and not os.path.exists(spec) and not (len(spec) > 1 and spec[1] == ":" and spec[0].isalpha()):
@@ -42,6 +50,19 @@ def make_judge(spec: str, *, template: str = "pairwise", mode: str = "logprob", 
         raise JudgeauditError("judge spec is empty; try 'smollm2', 'synthetic:oracle' or 'gpt-4-1106-preview'")
     spec = spec.strip()
     kind = judge_kind(spec, api_base)
+    # Options of the pointwise judges; never passed to the other constructors.
+    reward_scale = options.pop("reward_scale", None)
+    normalize = options.pop("normalize", None)
+    if kind == "jury":
+        from judgeaudit.judges.jury import JuryJudge, parse_jury_spec
+
+        parsed = parse_jury_spec(spec)
+        members = [make_judge(m, template=template, mode=mode, api_base=api_base, api_key_env=api_key_env,
+                              concurrency=concurrency, cache_dir=cache_dir, seed=seed, reward_scale=reward_scale,
+                              normalize=normalize, **options) for m in parsed.members]
+        return JuryJudge(members, vote=parsed.vote)
+    if kind in ("reward", "likelihood"):
+        return _pointwise_judge(kind, spec, reward_scale=reward_scale, normalize=normalize, **options)
     if kind == "synthetic":
         from judgeaudit.judges.synthetic import KINDS, SyntheticJudge
 
@@ -74,3 +95,33 @@ def make_judge(spec: str, *, template: str = "pairwise", mode: str = "logprob", 
     from judgeaudit.judges.local import LocalJudge
 
     return LocalJudge(options.pop("model", None) or spec, template=template, mode=mode, **options)
+
+
+def _pointwise_judge(kind: str, spec: str, *, reward_scale: Any = None, normalize: str | None = None, **options: Any):
+    """``reward:SPEC`` or ``likelihood:MODEL``, options after ``?`` overriding the command-line ones."""
+    base, opts = _split_options(spec)
+    model = base.split(":", 1)[1].strip()
+    if not model:
+        raise JudgeauditError(f"judge {spec!r}: names no model; expected {kind}:MODEL")
+    known = {"scale"} | ({"normalize"} if kind == "likelihood" else set())
+    unknown = set(opts) - known
+    if unknown:
+        raise JudgeauditError(f"judge {spec!r}: unknown option(s) {', '.join(sorted(unknown))} "
+                              f"(known: {', '.join(sorted(known))})")
+    from judgeaudit.judges.score_link import check_scale
+
+    try:
+        scale = check_scale(opts.get("scale", reward_scale), f"judge {spec!r}")
+    except ValueError as exc:
+        raise JudgeauditError(str(exc)) from None
+    local = {k: options[k] for k in ("dtype", "device", "trust_remote_code", "batch_size") if k in options}
+    if kind == "reward":
+        from judgeaudit.judges.reward import RewardJudge
+
+        return RewardJudge(model, scale=scale, **local)
+    from judgeaudit.judges.likelihood import NORMALIZATIONS, LikelihoodJudge
+
+    how = opts.get("normalize", normalize) or "mean"
+    if how not in NORMALIZATIONS:
+        raise JudgeauditError(f"judge {spec!r}: normalize must be one of {', '.join(NORMALIZATIONS)}, got {how!r}")
+    return LikelihoodJudge(model, normalize=how, scale=scale, progress=bool(options.get("progress", False)), **local)

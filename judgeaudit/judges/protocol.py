@@ -38,6 +38,8 @@ class Judgment:
     parsed: bool
     criteria: dict[str, dict[str, float] | None] | None = None
     usage: dict | None = None
+    # A jury's judgment also keeps each member's own judgment, by member name.
+    members: dict[str, "Judgment"] | None = None
 
     def __post_init__(self) -> None:
         if (self.probs is None) == self.parsed:

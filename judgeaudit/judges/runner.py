@@ -90,7 +90,15 @@ def make_record(judge: Any, unit: Unit, judgment: Judgment) -> dict[str, Any]:
         "base": _get(pair, "base"), "perturbed": _get(pair, "perturbed"),
         "probs": judgment.probs, "parsed": judgment.parsed, "score_perturbed": score,
         "criteria_perturbed": criteria, "raw": (judgment.raw or "")[:RAW_LIMIT], "usage": usage,
+        **({"members": member_records(judgment.members, unit.order)} if judgment.members else {}),
     }
+
+
+def member_records(members: dict[str, Judgment], order: str) -> dict[str, dict[str, Any]]:
+    """A jury member's part of a record: its own distribution and its win score of the perturbed answer."""
+    return {name: {"probs": j.probs, "parsed": j.parsed,
+                   "score_perturbed": win_score(_perturbed_view(j.probs, order)) if j.probs is not None else None}
+            for name, j in members.items()}
 
 
 def _stream(judge: Any, requests: list[JudgeRequest], concurrency: int | None) -> Iterator[tuple[int, Judgment]]:

@@ -76,6 +76,23 @@ def indices_table(results: dict[str, Any]) -> Table:
     return t
 
 
+def members_table(results: dict[str, Any]) -> Table:
+    """A jury's indices beside each member's own (same pairs, same statistics)."""
+    members = results.get("members") or []
+    t = Table(title="Jury and members: indices (95% CI)", title_justify="left")
+    t.add_column("index (ideal)", justify="left")
+    for r in [results, *members]:
+        t.add_column(r["judge"] if r is not results else "jury", justify="right")
+    for key, (label, ideal) in INDEX_LABELS.items():
+        cells = []
+        for r in [results, *members]:
+            value, interval = r["indices"].get(key), (r.get("indices_ci") or {}).get(key)
+            cells.append(_f(value) + (f" [{interval[0]:.3f}, {interval[1]:.3f}]" if interval else ""))
+        t.add_row(f"{label} ({ideal})", *cells)
+    t.caption = "each member's indices from its own verdicts on the jury's pairs and orders"
+    return t
+
+
 def policy_card(checks: Sequence[Check], policy_name: str, judge: str) -> Panel:
     ok = all(c.passed for c in checks)
     t = Table(show_edge=False)

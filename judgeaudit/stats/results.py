@@ -8,6 +8,7 @@ from judgeaudit.stats.bootstrap import DEFAULT_LEVEL, DEFAULT_RESAMPLES
 from judgeaudit.stats.criteria import criteria_weights
 from judgeaudit.stats.effects import battery_effects
 from judgeaudit.stats.indices import summary_indices
+from judgeaudit.stats.members import members_results
 from judgeaudit.stats.outcomes import check_records, collect_outcomes
 from judgeaudit.stats.style_control import style_control
 
@@ -32,6 +33,8 @@ def compute_results(records: Iterable[dict[str, Any]], *, judge: str, battery: s
     weights = criteria_weights(pairs, level=level) if template == "factorwise" else None
     n_unparsed = sum(p.n_unparsed for p in pairs)
     n_judgments = sum(p.n_judgments for p in pairs)
+    members = members_results(records, battery=battery, seed=seed, template=template, resamples=resamples,
+                              level=level)
     return {
         "schema_version": SCHEMA_VERSION,
         "judge": judge,
@@ -47,6 +50,7 @@ def compute_results(records: Iterable[dict[str, Any]], *, judge: str, battery: s
         "indices_ci": intervals,
         "style_control": style_control(pairs, level=level),
         "criteria_weights": weights,
+        **({"members": members} if members is not None else {}),
         "method": {
             "unit": "item; an item's outcome is the mean over its two orders (and repeats) of the "
                     "perturbed answer's win score (A>>B=1, A>B=.75, A=B=.5, B>A=.25, B>>A=0)",
