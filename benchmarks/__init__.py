@@ -1,1 +1,4 @@
-"""SOS-Bench task specs (YAML) and small fixture item sets."""
+"""SOS-Bench task specs (YAML) and small fixture item sets.
+
+This folder is installed and imported as ``judgeaudit.benchmarks``.
+"""

@@ -4,21 +4,24 @@
     run = run_probe("synthetic:longer", battery="quick", limit=20, out="runs/longer")
     run.results["indices"]
 
-The CLI commands `probe`, `audit` and `report` are thin layers over these functions.
+    outcome = run_audit("synthetic:longer", battery="quick", limit=20)
+    outcome.passed, outcome.exit_code
+
+The CLI commands `probe`, `audit`, `report` and `compare` are thin layers over these functions.
 """
 
 from __future__ import annotations
 
 import os
-import re
 import time
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
+from judgeaudit.contracts import ProbeResults, validate_line
 from judgeaudit.errors import JudgeauditError
-from judgeaudit.runstore import ConfigMismatch, RunStore
+from judgeaudit.judges.protocol import BaseJudge
+from judgeaudit.runstore import RunStore, default_run_dir
 from judgeaudit.stats.bootstrap import DEFAULT_LEVEL, DEFAULT_RESAMPLES
 
 # Settings that make a run directory's judgments what they are; a resume must match them.
@@ -32,15 +35,7 @@ class ProbeRun:
     n_pairs: int
     skipped: list[Any] = field(default_factory=list)
     wall_s: float = 0.0
-    judge: Any = None
-
-
-def slug(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-")[:60] or "judge"
-
-
-def default_out_dir(judge: str, root: str | os.PathLike = "runs") -> Path:
-    return Path(root) / f"{datetime.now().strftime('%Y%m%d-%H%M%S')}-{slug(judge)}"
+    judge: BaseJudge | None = None
 
 
 def build_probe_pairs(*, battery: str = "default", items: str | os.PathLike | None = None, limit: int | None = None,
@@ -101,35 +96,80 @@ def run_probe(judge: str, *, battery: str = "default", items: str | os.PathLike 
     ``judge_options`` go to ``make_judge`` (e.g. ``reward_scale``, ``normalize``).
     """
     from judgeaudit.judges import make_judge, run_judgments
+    from judgeaudit.judges.protocol import as_judge
     from judgeaudit.reports.html import render_report
-    from judgeaudit.stats.results import compute_results
+    from judgeaudit.stats.probe_results import compute_results
 
     start = time.perf_counter()
     pair_set = build_probe_pairs(battery=battery, items=items, limit=limit, seed=seed)
-    out_dir = Path(out) if out is not None else default_out_dir(judge)
+    out_dir = Path(out) if out is not None else default_run_dir(judge)
     # The judge first: a bad spec must not leave a run directory behind.
-    j = judge_obj if judge_obj is not None else make_judge(
+    j = as_judge(judge_obj) if judge_obj is not None else make_judge(
         judge, template=template, mode=mode, api_base=api_base, api_key_env=api_key_env,
         concurrency=concurrency, seed=seed, **(judge_options or {}))
     store = RunStore(out_dir)
     config = _config(judge, template=template, mode=mode, battery=battery, seed=seed, items=items,
                      api_base=api_base, limit=limit, repeats=repeats)
-    try:
-        store.init_config(config, identity_keys=IDENTITY_KEYS)
-    except ConfigMismatch as exc:
-        raise JudgeauditError(str(exc)) from None
+    store.init_config(config, identity_keys=IDENTITY_KEYS)
     records = run_judgments(j, pair_set.pairs, store, repeats=repeats, concurrency=concurrency, progress=progress)
     usage = _usage(records)
     wall = time.perf_counter() - start
     run_info = {"judge_spec": judge, "mode": mode if _is_local(judge, api_base) else None, "repeats": repeats,
                 "limit": limit, "skipped_pairs": len(pair_set.skipped), **usage, "wall_s": round(wall, 1),
-                "judge_notes": list(getattr(j, "notes", None) or []) or None}
+                "judge_notes": list(j.notes) or None}
     results = compute_results(records, judge=j.name, battery=battery, seed=seed, template=template,
                               resamples=resamples, level=level,
                               run={k: v for k, v in run_info.items() if v is not None})
     store.write_results(results)
     store.write_report(render_report(results))
     return ProbeRun(out_dir, results, len(pair_set.pairs), pair_set.skipped, wall, j)
+
+
+@dataclass
+class AuditOutcome:
+    """An audit: the policy, each judge's run, and each judge's policy checks (same order)."""
+
+    policy: Any
+    runs: list[ProbeRun]
+    checks: list[list[Any]]
+
+    @property
+    def passed(self) -> bool:
+        """The audited judge (the first) passes every check of the policy."""
+        return all(c.passed for c in self.checks[0])
+
+    @property
+    def exit_code(self) -> int:
+        return 0 if self.passed else 1
+
+
+def run_audit(judge: str, *, policy_path: str | os.PathLike | None = None, compare_judge: str | None = None,
+              out: str | os.PathLike | None = None, compare_out: str | os.PathLike | None = None,
+              sos_data: str | os.PathLike | None = None, sos_tasks: str | None = "all", progress: bool = True,
+              on_run: Callable[[ProbeRun], None] | None = None, **probe_options: Any) -> AuditOutcome:
+    """Probe ``judge`` (and ``compare_judge``), attach SOS-Bench ground truth, apply the policy,
+    and write each run's results.json and report.html with its policy checks.
+
+    ``sos_tasks=None`` skips the SOS-Bench section. ``on_run`` sees each run as it finishes.
+    The policy is read before any judging, so a bad policy costs nothing.
+    """
+    from judgeaudit.stats.policy import evaluate, load_policy
+
+    policy = load_policy(policy_path)
+    targets = [(judge, out)] + ([(compare_judge, compare_out)] if compare_judge else [])
+    runs, checks = [], []
+    for spec, spec_out in targets:
+        run = run_probe(spec, out=spec_out, progress=progress, **probe_options)
+        if sos_tasks is not None:
+            run.results["sos"] = sos_ground_truth(run, api_base=probe_options.get("api_base"), data_dir=sos_data,
+                                                  tasks=sos_tasks, progress=progress)
+        run_checks = evaluate(policy, run.results)
+        run.results = rerender(run.dir, checks=run_checks, policy_name=policy.name, results=run.results)
+        runs.append(run)
+        checks.append(run_checks)
+        if on_run is not None:
+            on_run(run)
+    return AuditOutcome(policy, runs, checks)
 
 
 def sos_ground_truth(run: ProbeRun, *, api_base: str | None = None, data_dir: str | os.PathLike | None = None,
@@ -144,19 +184,19 @@ def sos_ground_truth(run: ProbeRun, *, api_base: str | None = None, data_dir: st
 
     spec = run.results.get("run", {}).get("judge_spec", run.results.get("judge", ""))
     kind = judge_kind(spec, api_base)
-    lm = getattr(run.judge, "lm", None)
+    lm = run.judge.lm if run.judge is not None else None
     if kind not in ("local", "likelihood") or lm is None:
         return {"note": f"SOS-Bench ground truth needs the judge's weights; skipped for a {kind} judge."}
     try:
         from judgeaudit.sos.data import DataSource
-        from judgeaudit.sos.runner import SosOptions
-        from judgeaudit.sos.suite import run_sos
+        from judgeaudit.sos.document_scoring import SosOptions
+        from judgeaudit.sos.pipeline import run_sos
     except ImportError:
         return {"note": "SOS-Bench scoring is not available in this installation; section skipped."}
     source = DataSource("dir", str(data_dir)) if data_dir is not None else DataSource("fixtures")
     sos = run_sos(lm, run.dir / "sos", tasks=tasks, options=SosOptions(source=source),
                   report=lambda _msg: None, progress=progress)
-    doc = sos.results
+    doc = sos.result_documents
     scores: dict[str, Any] = {}
     for name, f in (doc.get("factors") or {}).items():
         scores[f"factor: {f.get('title', name)}"] = _score_row(f)
@@ -201,9 +241,11 @@ def load_run(directory: str | os.PathLike) -> dict[str, Any]:
     if not path.exists():
         raise JudgeauditError(f"{path}: no results.json; run `judgeaudit probe --out {directory}` first")
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        results = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
         raise JudgeauditError(f"{path}:{exc.lineno}: invalid JSON ({exc.msg})") from None
+    validate_line(ProbeResults, results, path)
+    return results
 
 
 def rerender(directory: str | os.PathLike, *, results: dict[str, Any] | None = None, recompute: bool = False,
@@ -213,7 +255,7 @@ def rerender(directory: str | os.PathLike, *, results: dict[str, Any] | None = N
     or (``recompute``) from records.jsonl with the run's settings."""
     from judgeaudit.reports.html import render_report
     from judgeaudit.stats.outcomes import load_records
-    from judgeaudit.stats.results import compute_results
+    from judgeaudit.stats.probe_results import compute_results
 
     store_dir = Path(directory)
     if not store_dir.is_dir():

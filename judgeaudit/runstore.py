@@ -11,9 +11,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import tempfile
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Iterable, Iterator
+
+from judgeaudit.errors import JudgeauditError
 
 
 def content_hash(obj: Any) -> str:
@@ -43,7 +47,22 @@ def write_json_atomic(path: str | os.PathLike, obj: Any) -> None:
     write_atomic(path, json.dumps(obj, indent=2, ensure_ascii=False, sort_keys=False) + "\n")
 
 
-class ConfigMismatch(RuntimeError):
+RUNS_ROOT = Path("runs")
+
+
+def slug(text: str) -> str:
+    """A file-name-safe form of a judge or model spec."""
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-")[:60] or "run"
+
+
+def default_run_dir(name: str, *, prefix: str = "", suffix: str = "", timestamped: bool = True,
+                    root: str | os.PathLike = RUNS_ROOT) -> Path:
+    """runs/<timestamp>-<slug> (a fresh directory per run) or runs/<prefix><slug><suffix> (resumed by name)."""
+    stamp = f"{datetime.now().strftime('%Y%m%d-%H%M%S')}-" if timestamped else ""
+    return Path(root) / f"{stamp}{prefix}{slug(name)}{suffix}"
+
+
+class ConfigMismatch(JudgeauditError):
     """A run directory was started with a different configuration."""
 
 
@@ -151,9 +170,6 @@ class RunStore:
         path = self.dir / self.RESULTS
         write_json_atomic(path, results)
         return path
-
-    def read_results(self) -> dict[str, Any]:
-        return json.loads((self.dir / self.RESULTS).read_text(encoding="utf-8"))
 
     def write_report(self, html: str) -> Path:
         path = self.dir / self.REPORT

@@ -1,5 +1,7 @@
 """Fused LM-head ops: each kernel beside its plain-torch reference, chosen by ``impl=``.
 
+This folder is installed and imported as ``judgeaudit.kernels``.
+
 The Triton kernel lives in ``judgeaudit.kernels.lm_head_triton`` and is imported only when
 used, so importing this package never needs triton.
 """

@@ -8,10 +8,9 @@ this one command; the harness uses `--model hf --batch_size 8` settings in fp32 
 
 import argparse
 
-from rich.console import Console
-from rich.table import Table
-
+from judgeaudit.console import console as make_console
 from judgeaudit.engine.bench import compare, run_side
+from judgeaudit.reports.bench import bench_table, comparison_line
 
 
 def main() -> None:
@@ -21,21 +20,14 @@ def main() -> None:
     ap.add_argument("--choices", type=int, default=4)
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
-    console = Console()
+    console = make_console()
     sides = {}
     for side in ("judgeaudit", "lm-eval"):
         console.print(f"running {side} ...")
         sides[side] = run_side(side, args.model, args.questions, args.choices, args.seed)
-    table = Table(title=f"{args.questions * args.choices} requests ({args.questions} questions x {args.choices} choices)")
-    for col in ("scorer", "seconds", "requests/s", "peak RSS (MiB)"):
-        table.add_column(col)
-    for name, s in sides.items():
-        table.add_row(name, f"{s.seconds:.1f}", f"{s.requests_per_s:.2f}", f"{s.peak_rss_mb:.0f}")
-    console.print(table)
-    c = compare(sides["judgeaudit"], sides["lm-eval"], args.choices)
-    console.print(f"judgeaudit vs lm-evaluation-harness: {c['throughput_ratio']:.2f}x throughput, "
-                  f"{c['memory_ratio']:.2f}x less peak memory, same predictions on "
-                  f"{c['same_predictions']}/{c['questions']} questions, max |logprob diff| {c['max_abs_logprob_diff']:.2e}")
+    console.print(bench_table(f"{args.questions * args.choices} requests ({args.questions} questions x "
+                              f"{args.choices} choices)", sides))
+    console.print(comparison_line("lm-evaluation-harness", compare(sides["judgeaudit"], sides["lm-eval"], args.choices)))
 
 
 if __name__ == "__main__":

@@ -65,7 +65,7 @@ def main() -> None:
     from judgeaudit.models.loading import load_model
     from judgeaudit.runstore import RunStore
     from judgeaudit.sos.data import DataSource
-    from judgeaudit.sos.runner import SosOptions, SosRunner
+    from judgeaudit.sos.document_scoring import SosOptions, SosRunner
     from judgeaudit.sos.spec import load_specs
 
     lm = load_model(args.model, dtype=args.dtype, device=args.device)

@@ -1,1 +1,4 @@
-"""Style-versus-substance perturbation operators, batteries and seed items."""
+"""Style-versus-substance perturbation operators, batteries and seed items.
+
+This folder is installed and imported as ``judgeaudit.probes``.
+"""

@@ -11,8 +11,8 @@ import yaml
 
 from judgeaudit.errors import InputError
 from judgeaudit.probes.operators import OPERATORS
+from judgeaudit.vocabulary import PROBE_KINDS
 
-PROBE_KINDS = ("style", "substance", "crossed", "control", "judge")
 
 
 @dataclass(frozen=True)

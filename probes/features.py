@@ -10,6 +10,9 @@ import re
 _HEADER = re.compile(r"(?m)^[ \t]*#{1,6}[ \t]")
 _BULLET = re.compile(r"(?m)^[ \t]*(?:[-*+]|\d+[.)])[ \t]")
 _BOLD = re.compile(r"\*\*[^*\n]+\*\*|__[^_\n]+__")
+# Further markdown structure: quotes, table rows, code fences; inline code and links.
+_OTHER_LINE = re.compile(r"(?m)^[ \t]*(?:>[ \t]|\|.*\|[ \t]*$|```)")
+_OTHER_INLINE = re.compile(r"`[^`\n]+`|\[[^\]\n]+\]\([^)\n]+\)")
 _EMOJI = re.compile("[\U0001F300-\U0001FAFF\u2600-\u27BF\U0001F000-\U0001F2FF]")
 _HEDGES = re.compile(r"\b(?:I think|I believe|I'm not (?:entirely |fully |completely )?(?:sure|certain)|"
                      r"may be wrong|might be wrong|could be mistaken|not fully sure|as far as I can tell|"
@@ -39,7 +42,6 @@ def style_features(text: str) -> dict[str, float]:
     }
 
 
-def markdown_density(text: str) -> float:
-    """Markdown elements per 100 words."""
-    f = style_features(text)
-    return 100.0 * f["markdown"] / max(f["words"], 1.0)
+def markdown_marks(text: str) -> int:
+    """How many markdown structures (headers, list items, quotes, tables, bold, code, links) a text has."""
+    return sum(len(p.findall(text)) for p in (_HEADER, _BULLET, _BOLD, _OTHER_LINE, _OTHER_INLINE))

@@ -13,8 +13,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
-from judgeaudit.errors import InputError, iter_jsonl_objects, require_field
-from judgeaudit.probes.checks import CONSTRAINT_TYPES, assess_answer, reads_as_refusal
+from judgeaudit.errors import InputError
+from judgeaudit.jsonl_input import iter_jsonl_objects, require_field
+from judgeaudit.probes.answer_checks import CONSTRAINT_TYPES, assess_answer, reads_as_refusal
 from judgeaudit.probes.text import count_span, find_span, split_units
 
 CATEGORIES = ("knowledge", "reasoning", "instruction", "safety-refuse", "safety-comply")

@@ -8,13 +8,13 @@ import random
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, Sequence
 
-from judgeaudit.probes.checks import AnswerAssessment, assess_answer, substance_score
+from judgeaudit.probes.answer_checks import AnswerAssessment, assess_answer, substance_score
 from judgeaudit.probes.operators import OPERATORS, NotApplicable
+from judgeaudit.vocabulary import PROBE_KINDS as PAIR_KINDS
 
 if TYPE_CHECKING:
     from judgeaudit.probes.batteries import Battery, Probe
 
-PAIR_KINDS = ("style", "substance", "crossed", "control", "judge")
 
 
 @dataclass(frozen=True)

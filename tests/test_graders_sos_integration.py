@@ -9,9 +9,9 @@ import pytest
 
 from judgeaudit.graders.math_answers import boxed_answer
 from judgeaudit.sos.data import DataSource
-from judgeaudit.sos.runner import SosOptions
+from judgeaudit.sos.document_scoring import SosOptions
 from judgeaudit.sos.spec import load_specs, select_specs
-from judgeaudit.sos.suite import run_sos
+from judgeaudit.sos.pipeline import run_sos
 
 FIXTURES = Path(__file__).resolve().parents[1] / "benchmarks" / "fixtures" / "generative"
 GENERATIVE = "ifeval,math_hard,livebench,livebench_if"
@@ -84,5 +84,5 @@ def test_an_item_its_grader_cannot_grade_is_one_error_naming_file_line_and_field
     with pytest.raises(InputError) as err:
         run_sos(FakeLM(), tmp_path / "run", tasks=specs, generator=lambda p, **kw: ["x"] * len(p), progress=False,
                 report=lambda s: None, options=SosOptions(source=DataSource("dir", str(data)), n_resamples=50))
-    message = err.value.format_message()
+    message = str(err.value)
     assert "ifeval.jsonl:2" in message and "instruction_id_list" in message, message

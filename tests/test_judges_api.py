@@ -16,7 +16,7 @@ from judgeaudit.judges import make_judge, run_judgments
 from judgeaudit.judges.api import APIJudgeError, MissingAPIKey
 from judgeaudit.judges.pricing import OPENAI_PRICES, price_of, price_table
 from judgeaudit.judges.protocol import JudgeRequest
-from judgeaudit.judges.runner import estimate_judgments
+from judgeaudit.judges.pair_judging import estimate_judgments
 from judgeaudit.judges.token_verdicts import overall_from_tokens
 from judgeaudit.errors import InputError
 from judgeaudit.probes.pairs import Pair
@@ -273,3 +273,13 @@ def test_openai_key_is_not_forwarded_to_other_servers(tmp_path, monkeypatch):
     with FaultServer(required_key="unused") as srv:  # 401 for any other key
         judge = make_judge("llama3", api_base=srv.base_url, cache_dir=tmp_path)
         assert judge.judge_batch([JudgeRequest("q", "a", "b")])[0].parsed
+
+
+def test_api_cache_follows_the_one_cache_root(tmp_path, monkeypatch):
+    from judgeaudit.cache_dirs import api_cache_dir, models_cache_dir
+
+    monkeypatch.setenv("JUDGEAUDIT_CACHE", str(tmp_path / "root"))
+    monkeypatch.setenv("JUDGEAUDIT_CACHE_DIR", str(tmp_path / "stale"))  # no longer read
+    judge = make_judge("gpt-4-1106-preview", dry_run=True)
+    assert judge.cache.dir == tmp_path / "root" / "api" == api_cache_dir()
+    assert models_cache_dir() == tmp_path / "root" / "models"

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from judgeaudit.errors import InputError
-from judgeaudit.probes.checks import assess_answer, substance_score
+from judgeaudit.probes.answer_checks import assess_answer, substance_score
 from judgeaudit.probes.items import validate_item
 from judgeaudit.probes.operators import OPERATORS, NotApplicable, get_operator, strip_markdown
 from judgeaudit.probes.text import count_span, normalize_ws, numbers, split_units

@@ -11,7 +11,7 @@ import pytest
 
 from judgeaudit.errors import InputError
 from judgeaudit.probes.batteries import get_battery, load_batteries
-from judgeaudit.probes.checks import assess_answer, substance_score
+from judgeaudit.probes.answer_checks import assess_answer, substance_score
 from judgeaudit.probes.features import style_features
 from judgeaudit.probes.items import load_items
 from judgeaudit.probes.operators import OPERATORS, NotApplicable, strip_markdown

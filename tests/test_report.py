@@ -13,7 +13,7 @@ import pytest
 
 from judgeaudit.reports.html import render_report
 from judgeaudit.stats import compute_results, evaluate, load_policy
-from judgeaudit.stats.simulate import simulate_records
+from simulated_records import simulate_records
 
 
 def _factorwise(probe, kind, order, i, rng):

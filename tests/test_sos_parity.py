@@ -13,7 +13,7 @@ import pytest
 
 from judgeaudit.runstore import RunStore
 from judgeaudit.sos.data import DataSource
-from judgeaudit.sos.runner import SosOptions, SosRunner
+from judgeaudit.sos.document_scoring import SosOptions, SosRunner
 from judgeaudit.sos.spec import load_specs
 
 lm_eval = pytest.importorskip("lm_eval")

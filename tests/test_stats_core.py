@@ -13,7 +13,7 @@ from judgeaudit.stats import cohens_h, collect_outcomes, compute_results, holm, 
 from judgeaudit.stats.bootstrap import mean_ci
 from judgeaudit.stats.indices import summary_indices
 from judgeaudit.stats.effects import battery_effects
-from judgeaudit.stats.simulate import simulate_records
+from simulated_records import simulate_records
 
 
 def _rec(pair, item, order, score, probe="markdown", kind="style", repeat=0, **extra):

@@ -5,7 +5,7 @@ import pytest
 from judgeaudit.errors import InputError
 from judgeaudit.stats import compute_results, evaluate, load_policy
 from judgeaudit.stats.policy import passed
-from judgeaudit.stats.simulate import simulate_records
+from simulated_records import simulate_records
 
 
 def _oracle(probe, kind, order, i, rng):

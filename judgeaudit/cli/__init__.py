@@ -11,6 +11,7 @@ import importlib
 import click
 
 from judgeaudit import __version__
+from judgeaudit.errors import JudgeauditError
 
 # name -> (module, attribute, one-line help shown by `judgeaudit --help`)
 COMMANDS: dict[str, tuple[str, str, str]] = {
@@ -28,7 +29,21 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
 }
 
 
+class UserError(click.ClickException):
+    """A library error shown as one `Error: ...` line with the error's exit code."""
+
+    def __init__(self, exc: JudgeauditError, exit_code: int | None = None):
+        super().__init__(str(exc))
+        self.exit_code = exc.exit_code if exit_code is None else exit_code
+
+
 class LazyGroup(click.Group):
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except JudgeauditError as exc:
+            raise UserError(exc) from exc
+
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(set(super().list_commands(ctx)) | set(COMMANDS))
 

@@ -11,11 +11,9 @@ import click
 from rich.console import Console
 from rich.text import Text
 
-
-
-def _console() -> Console:
-    # Piped output (logs, CI) gets a width the probe table fits in instead of rich's 80.
-    return Console(highlight=False, width=None if sys.stdout.isatty() else 150)
+from judgeaudit.cli import UserError
+from judgeaudit.console import console as _console
+from judgeaudit.errors import JudgeauditError
 
 
 def run_options(fn: Callable) -> Callable:
@@ -125,10 +123,8 @@ def _show_policy(ctx: click.Context, value: bool) -> None:
         ctx.exit(0)
 
 
-class _AuditError(click.ClickException):
-    """`audit` exits 0 pass, 1 fail, 2 error: an error must not look like a failed policy."""
-
-    exit_code = 2
+# `audit` exits 0 pass, 1 fail, 2 error: an error must not look like a failed policy.
+AUDIT_ERROR = 2
 
 
 @click.command()
@@ -151,45 +147,32 @@ def audit(policy_path: str | None, compare_judge: str | None, out: str | None, c
           with_sos: bool, sos_data: str | None, sos_tasks: str, no_progress: bool,
           **kw: Any) -> None:
     """Probe a judge, apply a policy, print a pass/fail report card (exit 0 pass, 1 fail, 2 error)."""
-    try:
-        sos = {"data_dir": sos_data, "tasks": sos_tasks} if with_sos else None
-        code = _audit(policy_path, compare_judge, out, compare_out, sos, no_progress, kw)
-    except click.exceptions.Exit:
-        raise
-    except click.ClickException as exc:
-        raise _AuditError(exc.format_message()) from exc
-    except (KeyboardInterrupt, click.Abort):
-        raise
-    except Exception as exc:  # noqa: BLE001 - one line for the user, never a traceback
-        raise _AuditError(f"{type(exc).__name__}: {exc}".splitlines()[0][:500]) from exc
-    sys.exit(code)
-
-
-def _audit(policy_path, compare_judge, out, compare_out, sos, no_progress, kw) -> int:
-    from judgeaudit.audit import rerender, run_probe, sos_ground_truth
+    from judgeaudit.audit import run_audit
     from judgeaudit.reports.terminal import compare_table, policy_card
-    from judgeaudit.stats.policy import evaluate, load_policy
 
     console = _console()
-    policy = load_policy(policy_path)  # before any judging: a bad policy costs nothing
-    judges = [(kw.pop("judge"), out)] + ([(compare_judge, compare_out)] if compare_judge else [])
-    runs, cards = [], []
-    for spec, spec_out in judges:
-        run = run_probe(spec, out=spec_out, progress=not no_progress, **_run_kwargs(kw))
-        if sos is not None:
-            run.results["sos"] = sos_ground_truth(run, api_base=kw.get("api_base"), progress=not no_progress, **sos)
-        checks = evaluate(policy, run.results)
-        run.results = rerender(run.dir, checks=checks, policy_name=policy.name, results=run.results)
+
+    def show(run) -> None:
         _print_run(console, run)
         if run.results.get("sos"):
             _print_sos(console, run.results["sos"])
-        runs.append(run)
-        cards.append((spec, checks))
-    if len(runs) > 1:
-        console.print(compare_table([r.results for r in runs]))
-    for spec, checks in cards:
-        console.print(policy_card(checks, policy.name, spec))
-    return 0 if all(c.passed for c in cards[0][1]) else 1
+
+    try:
+        outcome = run_audit(kw.pop("judge"), policy_path=policy_path, compare_judge=compare_judge, out=out,
+                            compare_out=compare_out, sos_data=sos_data, sos_tasks=sos_tasks if with_sos else None,
+                            progress=not no_progress, on_run=show, **_run_kwargs(kw))
+    except JudgeauditError as exc:
+        raise UserError(exc, exit_code=AUDIT_ERROR) from exc
+    except (KeyboardInterrupt, click.exceptions.Exit, click.Abort):
+        raise
+    except Exception as exc:  # noqa: BLE001 - one line for the user, never a traceback
+        raise UserError(JudgeauditError(f"{type(exc).__name__}: {exc}".splitlines()[0][:500]),
+                        exit_code=AUDIT_ERROR) from exc
+    if len(outcome.runs) > 1:
+        console.print(compare_table([r.results for r in outcome.runs]))
+    for run, checks in zip(outcome.runs, outcome.checks):
+        console.print(policy_card(checks, outcome.policy.name, run.results.get("run", {}).get("judge_spec")))
+    sys.exit(outcome.exit_code)
 
 
 def _print_sos(console: Console, sos: dict[str, Any]) -> None:

@@ -8,13 +8,14 @@ import time
 from pathlib import Path
 
 import click
-from rich.console import Console
 from rich.table import Table
 
-from judgeaudit.errors import InputError, iter_jsonl_objects, require_field
+from judgeaudit.console import console as make_console
+from judgeaudit.errors import InputError
+from judgeaudit.jsonl_input import iter_jsonl_objects, require_field
 from judgeaudit.runstore import write_atomic
 
-console = Console(stderr=True)
+console = make_console(stderr=True)
 DTYPES = click.Choice(["auto", "float32", "bfloat16", "float16"])
 
 
@@ -27,9 +28,10 @@ def _dir_size_mb(path: Path) -> float:
 @click.option("--load", is_flag=True, help="Also load each model and print its size and window.")
 def models(specs: tuple[str, ...], load: bool) -> None:
     """Show what model SPECS resolve to (default: the embedded `smollm2`), and the weight cache."""
-    from judgeaudit.models.loading import cache_root, load_model, resolve_spec
+    from judgeaudit.cache_dirs import cache_root, models_cache_dir
+    from judgeaudit.models.loading import load_model, resolve_spec
 
-    out = Console()
+    out = make_console()
     table = Table(title="model specs")
     for col in ("spec", "kind", "location", "converted cache"):
         table.add_column(col)
@@ -46,7 +48,7 @@ def models(specs: tuple[str, ...], load: bool) -> None:
                        f"{lm.max_length}, {lm.device}/{str(lm.dtype).replace('torch.', '')}, {time.perf_counter() - t0:.1f}s")
         table.add_row(*row)
     out.print(table)
-    root = cache_root() / "models"
+    root = models_cache_dir()
     entries = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")) if root.exists() else []
     out.print(f"cache: {cache_root()} (set JUDGEAUDIT_CACHE to move it)")
     for p in entries:
@@ -108,6 +110,7 @@ def bench(model_spec: str, questions: int, choices: int, seed: int, baseline: st
           json_out: str | None) -> None:
     """Requests/s and peak memory of the engine vs a full-logits baseline, measured in one run."""
     from judgeaudit.engine.bench import compare, run_side
+    from judgeaudit.reports.bench import bench_table, comparison_line
 
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     sides = ["judgeaudit"] + (["naive", "lm-eval"] if baseline == "both" else [baseline])
@@ -115,20 +118,14 @@ def bench(model_spec: str, questions: int, choices: int, seed: int, baseline: st
     for side in sides:
         console.print(f"running {side} on {questions} questions x {choices} choices ...")
         results[side] = run_side(side, model_spec, questions, choices, seed, batch_tokens)
-    out = Console()
-    table = Table(title=f"{model_spec}: {questions * choices} requests ({questions} questions x {choices} choices, ~300-token contexts)")
-    for col in ("scorer", "seconds", "requests/s", "peak RSS (MiB)"):
-        table.add_column(col, justify="right" if col != "scorer" else "left")
-    for side, r in results.items():
-        table.add_row(side, f"{r.seconds:.1f}", f"{r.requests_per_s:.2f}", f"{r.peak_rss_mb:.0f}")
-    out.print(table)
+    out = make_console()
+    out.print(bench_table(f"{model_spec}: {questions * choices} requests ({questions} questions x {choices} "
+                          f"choices, ~300-token contexts)", results))
     summary = {}
     for side in sides[1:]:
         c = compare(results["judgeaudit"], results[side], choices)
         summary[side] = c
-        out.print(f"vs {side}: {c['throughput_ratio']:.2f}x throughput, {c['memory_ratio']:.2f}x less peak memory, "
-                  f"same predictions on {c['same_predictions']}/{c['questions']} questions, "
-                  f"max |logprob diff| {c['max_abs_logprob_diff']:.2e}")
+        out.print(comparison_line(side, c))
     if json_out:
         payload = {side: {"seconds": r.seconds, "requests_per_s": r.requests_per_s, "peak_rss_mb": r.peak_rss_mb}
                    for side, r in results.items()}

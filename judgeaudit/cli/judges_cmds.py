@@ -6,25 +6,8 @@ import json
 
 import click
 
+from judgeaudit.console import console as make_console
 from judgeaudit.errors import JudgeauditError
-
-_FAMILIES = [
-    ("smollm2 | HF id | dir | file.gguf", "local", "open-weight model; --mode logprob (default) or generative"),
-    ("gpt-4-1106-preview, gpt-4o, o3-mini, …", "api", "OpenAI API with $OPENAI_API_KEY"),
-    ("NAME --api-base URL", "api", "any OpenAI-compatible server (vLLM, llama.cpp, Ollama)"),
-    ("synthetic:oracle", "synthetic", "prefers right, complete, safe answers; blind to style"),
-    ("synthetic:longer", "synthetic", "prefers the longer answer"),
-    ("synthetic:markdown", "synthetic", "prefers more markdown structure"),
-    ("synthetic:position?p=0.8", "synthetic", "prefers answer A with probability p"),
-    ("synthetic:random", "synthetic", "a uniformly random verdict"),
-    ("reward:HF-ID | reward:DIR", "reward", "sequence-classification reward model; reward difference through a "
-                                            "logistic link (--reward-scale, default 1)"),
-    ("likelihood:smollm2 | likelihood:MODEL", "likelihood", "prefers the answer with the higher mean per-token "
-                                                            "log-prob given the prompt (--normalize none: total)"),
-    ("jury:SPEC1,SPEC2[,...][:vote=mean|majority]", "jury", "every member judges; distributions averaged (mean) "
-                                                           "or majority verdict; per-member indices reported"),
-    ("module:attr | file.py:attr", "plugin", "your object or factory with judge_pair or judge_batch"),
-]
 
 
 def _judge_options(f):
@@ -32,7 +15,7 @@ def _judge_options(f):
                      help="likelihood: judges: mean per-token log-prob (default) or total.")(f)
     f = click.option("--reward-scale", type=float, default=None,
                      help="reward: and likelihood: judges: score difference worth one logit of the verdict link.")(f)
-    f = click.option("--cache-dir", type=click.Path(file_okay=False), default=None, help="API response cache (default ~/.cache/judgeaudit/api).")(f)
+    f = click.option("--cache-dir", type=click.Path(file_okay=False), default=None, help="API response cache (default $JUDGEAUDIT_CACHE/api, i.e. ~/.cache/judgeaudit/api).")(f)
     f = click.option("--api-key-env", default=None, help="Environment variable holding the API key (default OPENAI_API_KEY).")(f)
     f = click.option("--api-base", default=None, help="Base URL of an OpenAI-compatible server.")(f)
     f = click.option("--mode", type=click.Choice(["logprob", "generative"]), default="logprob", show_default=True,
@@ -51,15 +34,15 @@ def judges() -> None:
 @judges.command("list")
 def list_cmd() -> None:
     """Show the judge specs and built-in templates."""
-    from rich.console import Console
     from rich.table import Table
 
+    from judgeaudit.judges.factory import judge_families
     from judgeaudit.judges.prompting import BUILTIN_TEMPLATES, load_template
 
     table = Table(title="Judges")
     for col in ("spec", "family", "behaviour"):
         table.add_column(col)
-    for row in _FAMILIES:
+    for row in judge_families():
         table.add_row(*row)
     templates = Table(title="Templates")
     for col in ("name", "kind", "reads"):
@@ -68,7 +51,7 @@ def list_cmd() -> None:
         t = load_template(name)
         reads = {"pairwise": "[[A>B]]", "factorwise": "Criterion: ((A>B)) ×5 + [[A>B]]", "single": "[[1..10]] per answer"}[t.kind]
         templates.add_row(name, t.kind, reads)
-    console = Console()
+    console = make_console()
     console.print(table)
     console.print(templates)
 
@@ -93,7 +76,7 @@ def try_cmd(judge_spec: str, template: str, mode: str, api_base: str | None, api
                        cache_dir=cache_dir, **options)
     request = JudgeRequest(prompt, answer_a, answer_b)
     if dry_run:
-        if not callable(getattr(judge, "estimate", None)):
+        if not judge.priced:
             raise JudgeauditError(f"--dry-run estimates API cost; judge {judge.name!r} calls no API")
         click.echo(json.dumps(judge.estimate([request]), indent=2))
         return

@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.panel import Panel
 from rich.table import Table
 
+from judgeaudit.console import console as make_console
 from judgeaudit.probes.batteries import get_battery, load_batteries
 from judgeaudit.probes.items import load_items
 from judgeaudit.probes.operators import OPERATORS
@@ -32,7 +33,7 @@ def probes() -> None:
 @click.option("--seed", default=0, show_default=True, type=int)
 def list_cmd(battery: str | None, batteries_file: str | None, items_path: str | None, seed: int) -> None:
     """Print each battery's probes, what they do, and how many pairs they give on the items."""
-    console = Console()
+    console = make_console()
     batteries = load_batteries(batteries_file)
     names = [battery] if battery else list(batteries)
     items = load_items(items_path)
@@ -86,7 +87,7 @@ def show_cmd(name: str, n: int, battery: str, batteries_file: str | None, items_
     except KeyError:
         raise click.BadParameter(f"battery {bat.name!r} has no probe {name!r}; probes: "
                                  f"{', '.join(p.name for p in bat.probes)}", param_hint="NAME") from None
-    console = Console()
+    console = make_console()
     items = load_items(items_path)
     shown = 0
     for item in spread_order(items):
@@ -105,7 +106,7 @@ def show_cmd(name: str, n: int, battery: str, batteries_file: str | None, items_
 def validate_cmd(file: str) -> None:
     """Check an items file against the item schema; print a summary, or one error line."""
     items = load_items(file)
-    table = Table(title=f"{file}: {len(items)} valid items", title_justify="left")
+    table = Table()
     for col in ("category", "domain", "items", "key facts", "with constraint"):
         table.add_column(col)
     groups = Counter((it["category"], it["domain"]) for it in items)
@@ -113,4 +114,7 @@ def validate_cmd(file: str) -> None:
         members = [it for it in items if it["category"] == cat and it["domain"] == dom]
         table.add_row(cat, dom, str(count), str(sum(len(it["key_facts"]) for it in members)),
                       str(sum(1 for it in members if it["constraint"])))
-    Console().print(table)
+    out = make_console()
+    # A title would wrap to the table's width and split a long path; a line of its own does not.
+    out.print(f"{file}: {len(items)} valid items", markup=False, soft_wrap=True)
+    out.print(table)

@@ -6,11 +6,7 @@ from pathlib import Path
 
 import click
 
-
-def _console(console_cls):
-    """A console at least 120 columns wide, so tables stay readable when piped to a file."""
-    console = console_cls()
-    return console if console.is_terminal else console_cls(width=max(console.width, 120))
+from judgeaudit.console import console as make_console
 
 
 @click.command("sos")
@@ -34,33 +30,26 @@ def _console(console_cls):
 def sos(model_spec: str, tasks: str, data_dir: str | None, fixtures: bool, limit: int | None, out: str | None,
         dtype: str, device: str, seed: int, n_resamples: int, max_new_tokens: int | None, quiet: bool) -> None:
     """Score a model on the SOS-Bench ground-truth benchmarks."""
-    from rich.console import Console
-
     from judgeaudit.errors import InputError
     from judgeaudit.models.loading import load_model
-    from judgeaudit.runstore import ConfigMismatch
     from judgeaudit.sos.data import DataSource
-    from judgeaudit.sos.results import results_table
-    from judgeaudit.sos.runner import SosOptions
+    from judgeaudit.reports.sos import results_table
+    from judgeaudit.sos.document_scoring import SosOptions
     from judgeaudit.sos.spec import load_specs, select_specs
-    from judgeaudit.sos.suite import LM_EVAL_RESULTS, run_sos
+    from judgeaudit.sos.pipeline import LM_EVAL_RESULTS, default_sos_dir, run_sos
 
     if fixtures and data_dir:
         raise InputError("--data-dir", "use either --fixtures or --data-dir, not both")
     source = DataSource("fixtures") if fixtures else DataSource("dir", data_dir) if data_dir else DataSource("hub")
     specs = select_specs(load_specs(), tasks)  # fails on a bad --tasks before the model loads
-    console = _console(Console)
-    err = Console(stderr=True)
+    console = make_console()
+    err = make_console(stderr=True)
     lm = load_model(model_spec, dtype=dtype, device=device)
-    slug = "".join(c if c.isalnum() or c in "-_." else "_" for c in model_spec)
-    out_dir = Path(out) if out else Path("runs") / f"sos-{slug}{'-fixtures' if fixtures else ''}"
+    out_dir = Path(out) if out else default_sos_dir(model_spec, source)
     options = SosOptions(source=source, limit=limit, seed=seed, n_resamples=n_resamples,
                          max_new_tokens=max_new_tokens)
-    try:
-        run = run_sos(lm, out_dir, tasks=specs, options=options, report=lambda line: err.print(line, markup=False,
-                      highlight=False), progress=not quiet)
-    except ConfigMismatch as exc:
-        raise click.ClickException(str(exc)) from None
+    run = run_sos(lm, out_dir, tasks=specs, options=options, report=lambda line: err.print(line, markup=False,
+                  highlight=False), progress=not quiet)
     console.print(results_table(run.scores, run.factors, title=f"SOS-Bench: {model_spec} ({source.describe()})",
                                 n_resamples=n_resamples, seed=seed))
     console.print(f"scored {run.scored_now} documents now, {len(run.store.keys)} in the run; "
@@ -83,14 +72,13 @@ def sos(model_spec: str, tasks: str, data_dir: str | None, fixtures: bool, limit
 def correlate(sos_files: tuple[str, ...], judge_scores: str, name_map: str | None, out: str, seed: int,
               n_resamples: int) -> None:
     """Correlate SOS factor scores with judge scores across models."""
-    from rich.console import Console
-
-    from judgeaudit.sos.correlate import correlate_files, correlation_table, write_correlation_outputs
+    from judgeaudit.reports.sos import correlation_html, correlation_table
+    from judgeaudit.sos.correlate import correlate_files, write_correlation_outputs
 
     result = correlate_files(list(sos_files), judge_scores, name_map, seed=seed, n_resamples=n_resamples)
-    console = _console(Console)
+    console = make_console()
     for line in result.notes:
         console.print(line, markup=False, highlight=False)
     console.print(correlation_table(result))
-    results_path, report_path = write_correlation_outputs(result, out)
+    results_path, report_path = write_correlation_outputs(result, out, correlation_html(result))
     console.print(f"wrote {results_path} and {report_path}", markup=False, highlight=False)

@@ -20,6 +20,8 @@ import time
 from dataclasses import dataclass
 from typing import Any, Sequence
 
+from judgeaudit.models.loading import LoadedModel
+
 _SUBJECTS = ["river", "engine", "library", "forest", "satellite", "market", "bridge", "orchestra", "harbour", "glacier"]
 _VERBS = ["measured", "described", "recorded", "compared", "surveyed", "explained", "observed", "estimated"]
 _ADJ = ["northern", "ancient", "modern", "narrow", "busy", "quiet", "distant", "central", "coastal", "rural"]
@@ -57,7 +59,7 @@ class BenchSide:
         return len(self.logprobs) / self.seconds if self.seconds else float("nan")
 
 
-def run_naive(lm: Any, requests: Sequence[tuple[str, str]], batch_size: int = 8) -> list[float]:
+def run_naive(lm: LoadedModel, requests: Sequence[tuple[str, str]], batch_size: int = 8) -> list[float]:
     """Full-sequence logits per request, right-padded batches, log_softmax over the vocab."""
     import torch
 

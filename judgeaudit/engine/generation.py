@@ -11,7 +11,7 @@ from typing import Any, Sequence
 
 import torch
 
-from judgeaudit.engine.progress import progress_bar
+from judgeaudit.console import progress_bar
 
 
 def render_prompt(tokenizer: Any, prompt: str, chat: bool, assistant_prefix: str = "") -> str:

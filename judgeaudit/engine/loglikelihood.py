@@ -18,10 +18,11 @@ from typing import Any, Sequence
 
 import torch
 
+from judgeaudit.console import progress_bar
 from judgeaudit.engine.packing import TrieRow, batch_rows, build_clusters
-from judgeaudit.engine.progress import progress_bar
 from judgeaudit.engine.requests import EncodedRequest, LoglikelihoodResult, encode_requests
 from judgeaudit.kernels import lm_head_logprobs
+from judgeaudit.models.loading import LoadedModel
 
 DEFAULT_BATCH_TOKENS = {"cpu": 4096, "cuda": 65536}
 # Rows longer than this cost more in (dense, masked) attention than sharing saves.
@@ -39,7 +40,7 @@ def _is_oom(exc: BaseException) -> bool:
 class LoglikelihoodEngine:
     """Scores requests with one loaded causal LM (see ``judgeaudit.models.loading``)."""
 
-    def __init__(self, lm: Any, *, max_batch_tokens: int | None = None, impl: str = "auto",
+    def __init__(self, lm: LoadedModel, *, max_batch_tokens: int | None = None, impl: str = "auto",
                  progress: bool = True, share_prefix: bool = True, max_row_tokens: int | None = None,
                  min_shared: int = 32):
         self.lm = lm

@@ -13,7 +13,7 @@ from judgeaudit.judges.protocol import (
     swap,
     win_score,
 )
-from judgeaudit.judges.runner import ORDERS, estimate_judgments, run_judgments
+from judgeaudit.judges.pair_judging import ORDERS, estimate_judgments, run_judgments
 
 __all__ = [
     "CRITERIA", "VERDICTS", "WIN_VALUES", "ORDERS", "Judge", "Judgment", "JudgeRequest", "make_judge", "judge_kind",

@@ -22,8 +22,9 @@ from typing import Any, Iterator, Mapping
 from judgeaudit.errors import JudgeauditError
 from judgeaudit.judges.pricing import cost_usd, price_of, price_table
 from judgeaudit.judges.prompting import Template, load_template
-from judgeaudit.judges.protocol import Judgment, JudgeRequest, normalize
-from judgeaudit.judges.request_cache import RequestCache, default_cache_dir, public_endpoint
+from judgeaudit.judges.protocol import BaseJudge, Judgment, JudgeRequest, normalize
+from judgeaudit.cache_dirs import api_cache_dir
+from judgeaudit.judges.request_cache import RequestCache, public_endpoint
 from judgeaudit.judges.token_verdicts import grade_from_tokens, overall_from_tokens
 from judgeaudit.runstore import content_hash
 
@@ -72,7 +73,7 @@ def _retry_after_seconds(exc: BaseException) -> float | None:
         return max(0.0, parsed.timestamp() - time.time()) if parsed else None
 
 
-class APIJudge:
+class APIJudge(BaseJudge):
     """A chat model judging through an OpenAI-compatible API.
 
     ``model`` is the model name sent to the endpoint; ``api_base`` None means OpenAI.
@@ -80,6 +81,9 @@ class APIJudge:
     without an explicit key variable gets a placeholder key, so the OpenAI key is never
     sent to another host; local servers (vLLM, llama.cpp, Ollama) accept any key.
     """
+
+    own_concurrency = True  # at most ``concurrency`` requests in flight, results streamed as they land
+    priced = True
 
     def __init__(self, model: str, *, template: str | Template = "pairwise", api_base: str | None = None,
                  api_key_env: str | None = None, concurrency: int = 8, cache_dir: str | os.PathLike | None = None,
@@ -95,7 +99,7 @@ class APIJudge:
         self.key_env = api_key_env or DEFAULT_KEY_ENV
         self.concurrency = max(1, int(concurrency))
         self.batch_size = 4 * self.concurrency
-        self.cache = RequestCache(cache_dir if cache_dir is not None else default_cache_dir())
+        self.cache = RequestCache(cache_dir if cache_dir is not None else api_cache_dir())
         self.reasoning = any(model == p or model.startswith(p + "-") for p in _REASONING_PREFIXES)
         self.temperature = float(temperature)
         self.max_tokens = int(max_tokens or self.template.max_tokens)
@@ -110,9 +114,6 @@ class APIJudge:
         self._lock = threading.Lock()
         self._client_obj = None
         self._inflight: dict[str, threading.Lock] = {}
-        self.requests_sent = 0
-        self.cache_hits = 0
-        self.spent_usd = 0.0
         self.__key = self._read_key(required=not dry_run)
 
     def __repr__(self) -> str:  # never shows the key
@@ -145,6 +146,10 @@ class APIJudge:
         return text
 
     @property
+    def template_name(self) -> str:
+        return self.template.name
+
+    @property
     def identity(self) -> dict:
         return {"name": self.model, "endpoint": self.endpoint, "template": self.template.identity, "params": self._params()}
 
@@ -166,7 +171,10 @@ class APIJudge:
                 raise APIJudgeError(f"judge {self.model!r} is in dry-run mode and sends no requests")
             from openai import OpenAI
 
-            # The SDK's own retries are off: the loop below retries and honours Retry-After.
+            # The SDK's own retries are off, and _call_with_retries retries instead, because the SDK
+            # (openai 1.x-3.x) cannot retry a 200 whose body is malformed, fixes its backoff in module
+            # constants (0.5 s doubling to 8 s; runs and tests need it configurable), and gives up on
+            # a Retry-After over two minutes where a rate-limited batch run should wait.
             self._client_obj = OpenAI(api_key=self.__key, base_url=self.api_base, max_retries=0, timeout=self.timeout)
         return self._client_obj
 
@@ -190,15 +198,11 @@ class APIJudge:
     def _complete_locked(self, messages: list[dict[str, str]], params: dict[str, Any], key: str) -> dict[str, Any]:
         hit = self.cache.get(key)
         if hit is not None and isinstance(hit.get("content"), str):
-            with self._lock:
-                self.cache_hits += 1
             return {**hit, "cached": True, "cost_usd": 0.0}
         response = self._call_with_retries(messages, params)
         usage = response["usage"]
         cost = cost_usd(usage["prompt_tokens"], usage["completion_tokens"], self.price)
         self.cache.put(key, {"model": self.model, "endpoint": self.endpoint, "params": params, "messages": messages, **response})
-        with self._lock:
-            self.spent_usd += cost or 0.0
         return {**response, "cached": False, "cost_usd": cost}
 
     def _call_with_retries(self, messages: list[dict[str, str]], params: dict[str, Any]) -> dict[str, Any]:
@@ -207,8 +211,6 @@ class APIJudge:
         attempt = 0
         while True:
             try:
-                with self._lock:
-                    self.requests_sent += 1
                 try:
                     completion = self._client().chat.completions.create(model=self.model, messages=messages, **params)
                 except (ValueError, TypeError, KeyError, AttributeError) as exc:

@@ -21,6 +21,35 @@ from urllib.parse import parse_qsl
 from judgeaudit.errors import JudgeauditError
 
 
+# (spec pattern, kind, what it is): every family make_judge understands, for `judgeaudit judges list`.
+_FAMILIES: tuple[tuple[str, str, str], ...] = (
+    ("smollm2 | HF id | dir | file.gguf", "local", "open-weight model; --mode logprob (default) or generative"),
+    ("gpt-4-1106-preview, gpt-4o, o3-mini, …", "api", "OpenAI API with $OPENAI_API_KEY"),
+    ("NAME --api-base URL", "api", "any OpenAI-compatible server (vLLM, llama.cpp, Ollama)"),
+    ("synthetic:KIND", "synthetic", ""),
+    ("reward:HF-ID | reward:DIR", "reward", "sequence-classification reward model; reward difference through a "
+                                            "logistic link (--reward-scale, default 1)"),
+    ("likelihood:smollm2 | likelihood:MODEL", "likelihood", "prefers the answer with the higher mean per-token "
+                                                            "log-prob given the prompt (--normalize none: total)"),
+    ("jury:SPEC1,SPEC2[,...][:vote=mean|majority]", "jury", "every member judges; distributions averaged (mean) "
+                                                           "or majority verdict; per-member indices reported"),
+    ("module:attr | file.py:attr", "plugin", "your object or factory with judge_pair or judge_batch"),
+)
+
+
+def judge_families() -> list[tuple[str, str, str]]:
+    """(spec, kind, behaviour) rows for each judge family, synthetic kinds spelled out."""
+    from judgeaudit.judges.synthetic import KINDS
+
+    rows: list[tuple[str, str, str]] = []
+    for spec, kind, what in _FAMILIES:
+        if spec == "synthetic:KIND":
+            rows += [(f"synthetic:{k}" + ("?p=0.8" if k == "position" else ""), kind, d) for k, d in KINDS.items()]
+        else:
+            rows.append((spec, kind, what))
+    return rows
+
+
 def _split_options(spec: str) -> tuple[str, dict[str, str]]:
     base, sep, query = spec.partition("?")
     return base, (dict(parse_qsl(query, keep_blank_values=True)) if sep else {})

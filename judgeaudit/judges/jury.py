@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from typing import Any, Sequence
 
 from judgeaudit.errors import JudgeauditError
-from judgeaudit.judges.protocol import VERDICTS, Judgment, JudgeRequest, iter_in_chunks, normalize
+from judgeaudit.judges.protocol import VERDICTS, BaseJudge, Judgment, JudgeRequest, as_judge, normalize
 
 VOTES = ("mean", "majority")
 PREFIX = "jury:"
@@ -97,13 +97,9 @@ def combine_majority(dists: Sequence[dict[str, float]]) -> dict[str, float]:
 COMBINE = {"mean": combine_mean, "majority": combine_majority}
 
 
-def _member_judgments(member: Any, requests: list[JudgeRequest]) -> list[Judgment]:
+def _member_judgments(member: BaseJudge, requests: list[JudgeRequest]) -> list[Judgment]:
     """All of one member's judgments, in request order, through its own batching or streaming."""
-    if callable(getattr(member, "iter_judgments", None)):
-        stream = member.iter_judgments(requests)
-    else:
-        stream = iter_in_chunks(member, requests, max(1, int(getattr(member, "batch_size", 16))))
-    got: dict[int, Judgment] = dict(stream)
+    got: dict[int, Judgment] = dict(member.iter_judgments(requests))
     if len(got) != len(requests):
         raise RuntimeError(f"jury member {member.name!r} returned {len(got)} judgments for {len(requests)} requests")
     return [got[i] for i in range(len(requests))]
@@ -124,7 +120,7 @@ def _sum_usage(usages: Sequence[dict | None]) -> dict | None:
     return total
 
 
-class JuryJudge:
+class JuryJudge(BaseJudge):
     # Members run one after another; each uses its own batching and concurrency.
     parallel_batches = False
 
@@ -136,17 +132,17 @@ class JuryJudge:
         names = [m.name for m in members]
         if len(set(names)) != len(names):
             raise JurySpecError(f"jury: two members share a name ({', '.join(names)}); their results would mix")
-        self.members = list(members)
+        self.members = [as_judge(m) for m in members]
         self.vote = vote
         self.name = PREFIX + ",".join(names) + (f":vote={vote}" if vote != "mean" else "")
         # The smallest member batch: records are stored (and a run can resume) at that grain.
-        self.batch_size = min(int(getattr(m, "batch_size", 16)) for m in self.members)
+        self.batch_size = min(int(m.batch_size) for m in self.members)
         self._combine = COMBINE[vote]
 
     @property
     def identity(self) -> dict:
         return {"name": self.name, "kind": "jury", "vote": self.vote,
-                "members": [getattr(m, "identity", None) or {"name": m.name} for m in self.members]}
+                "members": [m.identity for m in self.members]}
 
     @property
     def notes(self) -> list[str]:
@@ -156,7 +152,7 @@ class JuryJudge:
                f"a member without a verdict is left out of that judgment; each member's own indices are "
                f"in results.json 'members'"]
         for m in self.members:
-            out += [f"{m.name}: {n}" for n in getattr(m, "notes", None) or []]
+            out += [f"{m.name}: {n}" for n in m.notes]
         return out
 
     def judge_batch(self, requests: list[JudgeRequest]) -> list[Judgment]:

@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from judgeaudit.judges.protocol import Judgment, JudgeRequest
+from judgeaudit.judges.protocol import BaseJudge, Judgment, JudgeRequest
 from judgeaudit.judges.score_link import LINK_DESCRIPTION, check_scale, difference_to_probs
 
 NORMALIZATIONS = ("mean", "none")
@@ -37,7 +37,7 @@ def chat_context(tokenizer: Any, prompt: str) -> str:
     return f"User: {prompt}\n\nAssistant:"
 
 
-class LikelihoodJudge:
+class LikelihoodJudge(BaseJudge):
     # One model in this process: batches run one after another.
     parallel_batches = False
 

@@ -23,16 +23,17 @@ from __future__ import annotations
 from typing import Any
 
 from judgeaudit.judges.prompting import Template, load_template
-from judgeaudit.judges.protocol import Judgment, JudgeRequest
+from judgeaudit.judges.protocol import BaseJudge, Judgment, JudgeRequest
+from judgeaudit.models.loading import LoadedModel
 
 MODES = ("logprob", "generative")
 
 
-class LocalJudge:
+class LocalJudge(BaseJudge):
     # One model in this process: batches run one after another, never in threads.
     parallel_batches = False
 
-    def __init__(self, model: Any = "smollm2", *, template: str | Template = "pairwise", mode: str = "logprob",
+    def __init__(self, model: LoadedModel | str = "smollm2", *, template: str | Template = "pairwise", mode: str = "logprob",
                  dtype: str = "auto", device: str = "auto", max_new_tokens: int | None = None,
                  batch_size: int | None = None,
                  trust_remote_code: bool = False, progress: bool = False, prefill: bool = False):
@@ -42,7 +43,7 @@ class LocalJudge:
             from judgeaudit.models.loading import load_model
 
             model = load_model(model, dtype=dtype, device=device, trust_remote_code=trust_remote_code)
-        self.lm = model
+        self.lm: LoadedModel = model
         self.name = str(getattr(model, "name", "local"))
         self.template = template if isinstance(template, Template) else load_template(template)
         self.mode = mode
@@ -54,6 +55,10 @@ class LocalJudge:
         self.batch_size = int(batch_size or (64 if mode == "logprob" else 16))
         self.progress = progress
         self._engine = None
+
+    @property
+    def template_name(self) -> str:
+        return self.template.name
 
     @property
     def identity(self) -> dict:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from judgeaudit.errors import JudgeauditError
-from judgeaudit.judges.protocol import VERDICTS, Judgment, JudgeRequest, normalize, point_mass
+from judgeaudit.judges.protocol import VERDICTS, BaseJudge, Judgment, JudgeRequest, as_judge, normalize, point_mass
 
 
 class PluginError(JudgeauditError):
@@ -78,7 +78,7 @@ def load_plugin(spec: str) -> Any:
                 obj.name = spec
             except AttributeError:
                 pass
-        return obj
+        return as_judge(obj)
     if callable(getattr(obj, "judge_pair", None)):
         return PairJudgeAdapter(obj, name=getattr(obj, "name", None) if isinstance(getattr(obj, "name", None), str) else spec)
     raise PluginError(_protocol_message(spec, obj))
@@ -89,7 +89,7 @@ def _protocol_message(spec: str, obj: Any) -> str:
             f"judge_pair(prompt, answer_a, answer_b) -> dict over {', '.join(VERDICTS)}")
 
 
-class PairJudgeAdapter:
+class PairJudgeAdapter(BaseJudge):
     """Runs a plain ``judge_pair`` object one request at a time, checking what it returns."""
 
     batch_size = 1

@@ -1,24 +1,24 @@
 """The one protocol every judge follows: a pair in, a distribution over five verdicts out.
 
-A judge is any object with a ``name`` and ``judge_batch(requests) -> judgments``.
-It may also offer ``iter_judgments(requests)`` yielding ``(index, judgment)`` as each
-one finishes (judges with their own concurrency, so results are stored as they land),
-an ``identity`` dict (what makes its verdicts differ, hashed into record keys), and a
-``batch_size`` (how many requests the runner hands it at once).
+``BaseJudge`` declares everything the runner and the audit use of a judge, with defaults:
+a ``name``, ``judge_batch(requests) -> judgments``, an ``identity`` (what makes its
+verdicts differ, hashed into record keys), a ``batch_size``, whether batches may run in
+threads, whether it runs requests concurrently itself (``iter_judgments`` then yields
+``(index, judgment)`` as each finishes), an API cost ``estimate``, and its model weights
+``lm`` when it has them, and ``notes`` the run states about it. The built-in judges subclass it; ``as_judge`` adapts any other
+object with ``name`` and ``judge_batch`` (plugins, tests).
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Iterator, Mapping, Protocol, Sequence, runtime_checkable
+from typing import TYPE_CHECKING, Any, Iterator, Mapping, Protocol, Sequence, runtime_checkable
 
-VERDICTS: tuple[str, ...] = ("A>>B", "A>B", "A=B", "B>A", "B>>A")
-# Win score of answer A under each verdict.
-WIN_VALUES: dict[str, float] = {"A>>B": 1.0, "A>B": 0.75, "A=B": 0.5, "B>A": 0.25, "B>>A": 0.0}
-# The verdict read with A and B exchanged.
-SWAPPED: dict[str, str] = {"A>>B": "B>>A", "A>B": "B>A", "A=B": "A=B", "B>A": "A>B", "B>>A": "A>>B"}
-CRITERIA: tuple[str, ...] = ("correctness", "completeness", "safety", "conciseness", "style")
+from judgeaudit.vocabulary import CRITERIA, SWAPPED, VERDICTS, WIN_VALUES
+
+if TYPE_CHECKING:
+    from judgeaudit.models.loading import LoadedModel
 
 
 @dataclass(frozen=True)
@@ -55,6 +55,68 @@ class Judge(Protocol):
     name: str
 
     def judge_batch(self, requests: list[JudgeRequest]) -> list[Judgment]: ...
+
+
+class BaseJudge:
+    """What the runner uses of a judge. Subclasses set ``name`` and implement ``judge_batch``."""
+
+    name: str = "judge"
+    # Requests handed to judge_batch at once.
+    batch_size: int = 16
+    # Whether the runner may run batches in threads (False: an in-process model or a pure function).
+    parallel_batches: bool = True
+    # Whether the judge runs requests concurrently itself; iter_judgments then streams results.
+    own_concurrency: bool = False
+    # Whether estimate() gives requests and cost (API judges).
+    priced: bool = False
+    # The judge's model weights, when it has them (SOS-Bench ground truth needs them).
+    lm: "LoadedModel | None" = None
+
+    @property
+    def identity(self) -> dict:
+        return {"name": self.name}
+
+    @property
+    def template_name(self) -> str:
+        return "none"
+
+    @property
+    def notes(self) -> list[str]:
+        """What the run should state about how this judge reaches a verdict (e.g. a pointwise link)."""
+        return []
+
+    def judge_batch(self, requests: list[JudgeRequest]) -> list[Judgment]:
+        raise NotImplementedError
+
+    def iter_judgments(self, requests: Sequence[JudgeRequest]) -> Iterator[tuple[int, Judgment]]:
+        """(index, judgment) as each finishes; by default one batch at a time."""
+        return iter_in_chunks(self, requests, max(1, int(self.batch_size)))
+
+    def estimate(self, requests: Sequence[JudgeRequest]) -> dict[str, Any]:
+        """Requests and cost a run would need, calling nothing (only for ``priced`` judges)."""
+        raise NotImplementedError(f"judge {self.name!r} has no cost estimate")
+
+
+class _BatchJudgeAdapter(BaseJudge):
+    """Any object with ``name`` and ``judge_batch`` (and optionally ``batch_size`` and ``identity``)."""
+
+    def __init__(self, inner: Any):
+        self.inner = inner
+        self.name = inner.name
+        self.batch_size = int(getattr(inner, "batch_size", BaseJudge.batch_size))
+        self._identity = getattr(inner, "identity", None)
+
+    @property
+    def identity(self) -> dict:
+        return self._identity or {"name": self.name}
+
+    def judge_batch(self, requests: list[JudgeRequest]) -> list[Judgment]:
+        return self.inner.judge_batch(requests)
+
+
+def as_judge(obj: Any) -> BaseJudge:
+    """``obj`` itself when it is a BaseJudge, else an adapter declaring the defaults."""
+    return obj if isinstance(obj, BaseJudge) else _BatchJudgeAdapter(obj)
 
 
 def point_mass(verdict: str) -> dict[str, float]:
@@ -109,6 +171,6 @@ def iter_in_chunks(judge: Any, requests: Sequence[JudgeRequest], chunk: int) -> 
 
 
 __all__ = [
-    "VERDICTS", "WIN_VALUES", "SWAPPED", "CRITERIA", "JudgeRequest", "Judgment", "Judge",
+    "VERDICTS", "WIN_VALUES", "SWAPPED", "CRITERIA", "JudgeRequest", "Judgment", "Judge", "BaseJudge", "as_judge",
     "point_mass", "normalize", "softmax_logprobs", "win_score", "swap", "argmax_verdict",
 ]

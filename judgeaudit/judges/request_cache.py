@@ -16,14 +16,6 @@ from urllib.parse import urlsplit, urlunsplit
 from judgeaudit.runstore import write_json_atomic
 
 
-def default_cache_dir() -> Path:
-    env = os.environ.get("JUDGEAUDIT_CACHE_DIR")
-    if env:
-        return Path(env) / "api"
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "judgeaudit" / "api"
-
-
 def public_endpoint(base_url: str | None) -> str:
     """The endpoint with any user:password, query string and fragment removed."""
     if not base_url:

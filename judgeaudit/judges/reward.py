@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from judgeaudit.errors import ModelUnavailable
-from judgeaudit.judges.protocol import Judgment, JudgeRequest
+from judgeaudit.judges.protocol import BaseJudge, Judgment, JudgeRequest
 from judgeaudit.judges.score_link import LINK_DESCRIPTION, check_scale, difference_to_probs
 
 DEFAULT_SCALE = 1.0
@@ -79,7 +79,7 @@ def load_reward_model(spec: str, *, dtype: str = "auto", device: str = "auto", t
     return model, tokenizer, dev
 
 
-class RewardJudge:
+class RewardJudge(BaseJudge):
     parallel_batches = False
 
     def __init__(self, model: Any, *, scale: float | None = None, dtype: str = "auto", device: str = "auto",

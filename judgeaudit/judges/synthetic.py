@@ -18,18 +18,17 @@ import json
 import re
 from typing import Callable
 
-from judgeaudit.judges.protocol import VERDICTS, Judgment, JudgeRequest, point_mass
+from judgeaudit.judges.protocol import VERDICTS, BaseJudge, Judgment, JudgeRequest, point_mass
+from judgeaudit.probes.features import markdown_marks
 
-KINDS = ("oracle", "longer", "markdown", "position", "random")
-
-_MD_LINE = re.compile(r"(?m)^\s*(#{1,6}\s|[-*+]\s|\d+[.)]\s|>\s|\|.*\|\s*$|```)")
-_MD_INLINE = re.compile(r"\*\*[^*\n]+\*\*|__[^_\n]+__|`[^`\n]+`|\[[^\]\n]+\]\([^)\n]+\)")
-
-
-def markdown_marks(text: str) -> int:
-    """How many markdown structures (headers, list items, quotes, tables, bold, code, links) a text has."""
-    return len(_MD_LINE.findall(text)) + len(_MD_INLINE.findall(text))
-
+# kind -> what it does (shown by `judgeaudit judges list`)
+KINDS: dict[str, str] = {
+    "oracle": "prefers right, complete, safe answers; blind to style",
+    "longer": "prefers the longer answer",
+    "markdown": "prefers more markdown structure",
+    "position": "prefers answer A with probability p",
+    "random": "a uniformly random verdict",
+}
 
 def _graded(diff: float, strong_at: float, eps: float = 1e-9) -> str:
     """Verdict for A from a signed difference A - B."""
@@ -41,7 +40,7 @@ def _graded(diff: float, strong_at: float, eps: float = 1e-9) -> str:
     return "B>>A" if strong else "B>A"
 
 
-class SyntheticJudge:
+class SyntheticJudge(BaseJudge):
     """One of the reference behaviours above; ``judge_batch`` never fails on well-formed requests."""
 
     batch_size = 256
@@ -78,7 +77,7 @@ class SyntheticJudge:
     def _oracle(self, req: JudgeRequest) -> str:
         if req.item is None:
             raise ValueError("synthetic:oracle needs the item (key facts, category, constraint) with each request")
-        from judgeaudit.probes.checks import substance_score
+        from judgeaudit.probes.answer_checks import substance_score
 
         # Certain by construction: any difference in substance is a strong preference.
         diff = substance_score(req.item, req.answer_a) - substance_score(req.item, req.answer_b)

@@ -18,12 +18,11 @@ import math
 import re
 from typing import Any, Sequence
 
-from judgeaudit.judges.verdicts import normalize_comparison
+from judgeaudit.judges.verdicts import INTEGER_GRADE, OPERATOR, OVERALL, normalize_comparison
 
-_OVERALL = re.compile(r"\[\[\s*([AB])\s*(>>|<<|>|<|==|=)\s*([AB])\s*\]\]")
-_HEAD = re.compile(r"^\s*([AB])\s*(>>|<<|>|<|==|=)?\s*([AB])?")
-_OP = re.compile(r"^\s*(>>|<<|>|<|==|=)")
-_GRADE = re.compile(r"\[\[\s*(\d{1,3})\s*\]\]")
+# A token's alternatives: a letter with maybe an operator and the other letter, or an operator alone.
+_HEAD = re.compile(r"^\s*([AB])\s*" + OPERATOR + r"?\s*([AB])?")
+_OP = re.compile(r"^\s*" + OPERATOR)
 
 
 def _token_at(starts: list[int], tokens: Sequence[dict], char: int) -> int | None:
@@ -44,21 +43,29 @@ def _other(letter: str) -> str:
     return "B" if letter == "A" else "A"
 
 
-def overall_from_tokens(tokens: Sequence[dict[str, Any]]) -> dict[str, float] | None:
-    """Weights over the five verdicts around the last ``[[..]]``, or None when not readable."""
+def _last_match(tokens: Sequence[dict[str, Any]], pattern: re.Pattern) -> tuple[re.Match, str, list[int]] | None:
+    """The last match of ``pattern`` in the written text, the text, and each token's start offset."""
     if not tokens:
         return None
     text = "".join(t["token"] for t in tokens)
-    matches = list(_OVERALL.finditer(text))
+    matches = list(pattern.finditer(text))
     if not matches:
-        return None
-    m = matches[-1]
-    if normalize_comparison(*m.groups()) is None:
         return None
     starts, pos = [], 0
     for t in tokens:
         starts.append(pos)
         pos += len(t["token"])
+    return matches[-1], text, starts
+
+
+def overall_from_tokens(tokens: Sequence[dict[str, Any]]) -> dict[str, float] | None:
+    """Weights over the five verdicts around the last ``[[..]]``, or None when not readable."""
+    found = _last_match(tokens, OVERALL)
+    if found is None:
+        return None
+    m, text, starts = found
+    if normalize_comparison(*m.groups()) is None:
+        return None
     i_letter = _token_at(starts, tokens, m.start(1))
     i_op = _token_at(starts, tokens, m.start(2))
     if i_letter is None or i_op is None:
@@ -99,17 +106,10 @@ def overall_from_tokens(tokens: Sequence[dict[str, Any]]) -> dict[str, float] | 
 
 def grade_from_tokens(tokens: Sequence[dict[str, Any]], low: int, high: int) -> dict[int, float] | None:
     """Weights over grades at the last ``[[N]]``, when N is a single token."""
-    if not tokens:
+    found = _last_match(tokens, INTEGER_GRADE)
+    if found is None:
         return None
-    text = "".join(t["token"] for t in tokens)
-    matches = list(_GRADE.finditer(text))
-    if not matches:
-        return None
-    m = matches[-1]
-    starts, pos = [], 0
-    for t in tokens:
-        starts.append(pos)
-        pos += len(t["token"])
+    m, text, starts = found
     i = _token_at(starts, tokens, m.start(1))
     if i is None or starts[i] + len(tokens[i]["token"]) < m.end(1):
         return None  # the number spans several tokens: alternatives are not comparable

@@ -10,11 +10,15 @@ from __future__ import annotations
 import re
 from typing import Iterable, Mapping
 
+# The verdict patterns, defined once for reading text (here) and tokens (token_verdicts).
 # A comparison between the two answers: letter, operator, the other letter.
-_CMP = r"\s*([AB])\s*(>>|<<|>|<|==|=)\s*([AB])\s*"
-_OVERALL = re.compile(r"\[\[" + _CMP + r"\]\]")
+OPERATOR = r"(>>|<<|>|<|==|=)"
+_CMP = r"\s*([AB])\s*" + OPERATOR + r"\s*([AB])\s*"
+OVERALL = re.compile(r"\[\[" + _CMP + r"\]\]")
 _CRITERION = r"(?im)^[\s*#_-]*{label}[\s*_]*:[\s*_]*\(\(" + _CMP + r"\)\)"
-_GRADE = re.compile(r"\[\[\s*(\d{1,3}(?:\.\d+)?)\s*\]\]")
+GRADE = re.compile(r"\[\[\s*(\d{1,3}(?:\.\d+)?)\s*\]\]")
+# Token log-probs only exist for whole-number grades (one token per grade).
+INTEGER_GRADE = re.compile(r"\[\[\s*(\d{1,3})\s*\]\]")
 
 
 def normalize_comparison(left: str, op: str, right: str) -> str | None:
@@ -37,7 +41,7 @@ def parse_comparison(text: str) -> str | None:
 
 def parse_overall(text: str) -> str | None:
     """The last well-formed ``[[X op Y]]`` verdict in the judge's output."""
-    for m in reversed(list(_OVERALL.finditer(text or ""))):
+    for m in reversed(list(OVERALL.finditer(text or ""))):
         verdict = normalize_comparison(*m.groups())
         if verdict is not None:
             return verdict
@@ -62,7 +66,7 @@ def parse_criteria(text: str, labels: Mapping[str, str]) -> dict[str, str | None
 
 def parse_grade(text: str, low: int = 1, high: int = 10) -> int | None:
     """The last ``[[N]]`` rating within [low, high] (decimals rounded), else None."""
-    for m in reversed(list(_GRADE.finditer(text or ""))):
+    for m in reversed(list(GRADE.finditer(text or ""))):
         value = round(float(m.group(1)))
         if low <= value <= high:
             return value

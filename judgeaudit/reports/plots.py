@@ -12,7 +12,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-KIND_ORDER = ("style", "substance", "crossed", "judge", "control")
+from judgeaudit.vocabulary import PROBE_KINDS as KIND_ORDER  # noqa: E402
+
 KIND_COLORS = {"style": "#4C72B0", "substance": "#C44E52", "crossed": "#8172B2", "judge": "#DD8452",
                "control": "#7F7F7F"}
 KIND_LABELS = {"style": "Style only", "substance": "Substance only", "crossed": "Crossed (styled wrong vs plain right)",

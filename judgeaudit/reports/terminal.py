@@ -9,6 +9,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from judgeaudit.reports.formatting import interval, num, p_value, signed
 from judgeaudit.reports.plots import KIND_LABELS, grouped
 from judgeaudit.stats.policy import Check
 
@@ -20,16 +21,6 @@ INDEX_LABELS = {
     "noise_floor": ("noise floor (control SD)", "0"),
 }
 KIND_STYLE = {"style": "blue", "substance": "red", "crossed": "magenta", "judge": "yellow", "control": "dim"}
-
-
-def _f(x: Any, fmt: str = ".3f") -> str:
-    return "–" if x is None else format(x, fmt)
-
-
-def _p(x: Any) -> str:
-    if x is None:
-        return "–"
-    return "<0.001" if x < 0.001 else f"{x:.3f}"
 
 
 def _delta(p: dict[str, Any]) -> Text:
@@ -50,9 +41,9 @@ def probe_table(results: dict[str, Any]) -> Table:
     for kind, members in grouped(results["probes"]):
         for p in members:
             ci = "–" if p.get("ci_low") is None else f"[{p['ci_low']:+.3f}, {p['ci_high']:+.3f}]"
-            t.add_row(p["name"], Text(kind, style=KIND_STYLE.get(kind, "")), str(p["n"]), _f(p.get("win_rate")),
-                      _delta(p), ci, _f(p.get("cohens_h"), "+.2f"), _p(p.get("p_holm")),
-                      _f(p.get("flip_rate"), ".2f"), str(p.get("unparsed", 0)))
+            t.add_row(p["name"], Text(kind, style=KIND_STYLE.get(kind, "")), str(p["n"]), num(p.get("win_rate")),
+                      _delta(p), ci, signed(p.get("cohens_h"), 2), p_value(p.get("p_holm")),
+                      num(p.get("flip_rate"), 2), str(p.get("unparsed", 0)))
         t.add_section()
     t.caption = (f"delta = win score of the perturbed answer - 0.5 (bold: Holm p < 0.05); CI: "
                  f"{results['method']['ci']}, {results['method']['resamples']} resamples, seed "
@@ -66,13 +57,11 @@ def indices_table(results: dict[str, Any]) -> Table:
         t.add_column(name, justify=justify)
     ci = results.get("indices_ci") or {}
     for key, (label, ideal) in INDEX_LABELS.items():
-        interval = ci.get(key)
-        t.add_row(label, _f(results["indices"].get(key)),
-                  f"[{interval[0]:.3f}, {interval[1]:.3f}]" if interval else "–", ideal)
+        t.add_row(label, num(results["indices"].get(key)), interval(ci.get(key)), ideal)
     price = (results.get("style_control") or {}).get("price_of_style")
     if price:
-        t.add_row("price of style (OR per SD length)", _f(price["odds_ratio"], ".2f"),
-                  f"[{_f(price['ci_low'], '.2f')}, {_f(price['ci_high'], '.2f')}]", "1")
+        t.add_row("price of style (OR per SD length)", num(price["odds_ratio"], 2),
+                  interval((price["ci_low"], price["ci_high"]), 2), "1")
     return t
 
 
@@ -86,8 +75,8 @@ def members_table(results: dict[str, Any]) -> Table:
     for key, (label, ideal) in INDEX_LABELS.items():
         cells = []
         for r in [results, *members]:
-            value, interval = r["indices"].get(key), (r.get("indices_ci") or {}).get(key)
-            cells.append(_f(value) + (f" [{interval[0]:.3f}, {interval[1]:.3f}]" if interval else ""))
+            ci = (r.get("indices_ci") or {}).get(key)
+            cells.append(num(r["indices"].get(key)) + (f" {interval(ci)}" if ci else ""))
         t.add_row(f"{label} ({ideal})", *cells)
     t.caption = "each member's indices from its own verdicts on the jury's pairs and orders"
     return t
@@ -113,9 +102,9 @@ def compare_table(runs: Sequence[dict[str, Any]]) -> Table:
     for r in runs:
         t.add_column(f"{r['judge']}\n({r['battery']}, n={r['n_items']})", justify="right")
     for key, (label, ideal) in INDEX_LABELS.items():
-        t.add_row(f"{label} (ideal {ideal})", *[_f(r["indices"].get(key)) for r in runs])
-    t.add_row("price of style (OR)", *[_f(((r.get("style_control") or {}).get("price_of_style") or {})
-                                          .get("odds_ratio"), ".2f") for r in runs])
+        t.add_row(f"{label} (ideal {ideal})", *[num(r["indices"].get(key)) for r in runs])
+    t.add_row("price of style (OR)", *[num(((r.get("style_control") or {}).get("price_of_style") or {})
+                                          .get("odds_ratio"), 2) for r in runs])
     t.add_section()
     names: list[tuple[str, str]] = []
     for r in runs:

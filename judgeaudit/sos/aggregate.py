@@ -6,24 +6,24 @@ benchmarks: the mean of the spec's metrics, each aggregated by the grader. Facto
 the unweighted mean of its complete benchmarks; benchmarks not scored are listed as
 missing and never counted as zero.
 
-Intervals: percentile bootstrap over documents, resampled within each subtask (stratified),
-independently across benchmarks; a factor's replicate is the mean of its benchmarks'
-replicates under the same draws. The generator of each benchmark is seeded from the run
-seed and the benchmark name, so a benchmark's interval does not depend on what else ran.
+Intervals: percentile bootstrap over documents (scipy.stats.bootstrap), resampled within
+each subtask (stratified), independently across benchmarks; a factor's replicate is the
+mean of its benchmarks' replicates under the same draws. The generator of each benchmark is
+seeded from the run seed and the benchmark name, so a benchmark's interval does not depend
+on what else ran. A subtask of one document contributes its value to every replicate.
 """
 
 from __future__ import annotations
 
-import zlib
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 import numpy as np
 
-from judgeaudit.sos.runner import BenchmarkOutcome, SubtaskOutcome
+from judgeaudit.sos.document_scoring import BenchmarkOutcome, SubtaskOutcome
 from judgeaudit.sos.spec import FACTORS, BenchmarkSpec
-
-CI_LEVEL = 0.95
+from judgeaudit.stats.bootstrap import DEFAULT_LEVEL as CI_LEVEL
+from judgeaudit.stats.bootstrap import named_rng, percentile_bootstrap, percentile_interval
 
 
 @dataclass
@@ -60,22 +60,6 @@ def combine(spec: BenchmarkSpec, values: Sequence[float], sizes: Sequence[float]
     return score * spec.scale
 
 
-def _rng(seed: int, name: str) -> np.random.Generator:
-    return np.random.default_rng([seed, zlib.crc32(name.encode("utf-8"))])
-
-
-def _mc_replicates(values: np.ndarray, n_resamples: int, rng: np.random.Generator) -> np.ndarray:
-    """Bootstrap means of one subtask's per-document values (chunked to bound memory)."""
-    n = len(values)
-    out = np.empty(n_resamples)
-    step = max(1, 2_000_000 // max(n, 1))
-    for start in range(0, n_resamples, step):
-        b = min(step, n_resamples - start)
-        idx = rng.integers(0, n, size=(b, n))
-        out[start:start + b] = values[idx].mean(axis=1)
-    return out
-
-
 def _gen_value(spec: BenchmarkSpec, grader: Any, per_doc: Sequence[dict[str, Any]]) -> float:
     from judgeaudit.graders import aggregate
 
@@ -93,7 +77,7 @@ def _subtask_summary(spec: BenchmarkSpec, grader: Any, sub: SubtaskOutcome) -> d
     else:
         from judgeaudit.graders import aggregate
 
-        agg = aggregate(grader, [r["metrics"] for r in sub.records])
+        agg = aggregate(grader, [r.metrics for r in sub.records])
         out.update({k: float(v) for k, v in agg.items()})
     return out
 
@@ -105,31 +89,40 @@ def score_benchmark(outcome: BenchmarkOutcome, *, seed: int = 1234, n_resamples:
         return BenchmarkScore(spec.name, spec.factor, None, None, 0,
                               {s.spec.name: _subtask_summary(spec, outcome.grader, s) for s in outcome.subtasks if s.n},
                               missing=reason)
-    rng = _rng(seed, spec.name)
     sizes = [s.n for s in outcome.subtasks]
-    values, reps = [], []
-    for sub in outcome.subtasks:
-        if spec.output_type == "multiple_choice":
-            v = sub.values(spec.metric)
-            values.append(float(v.mean()))
-            reps.append(_mc_replicates(v, n_resamples, rng))
-        else:
-            per_doc = [r["metrics"] for r in sub.records]
-            values.append(_gen_value(spec, outcome.grader, per_doc))
-            draws = rng.integers(0, len(per_doc), size=(n_resamples, len(per_doc)))
-            reps.append(np.array([_gen_value(spec, outcome.grader, [per_doc[i] for i in row]) for row in draws]))
+    if spec.output_type == "multiple_choice":
+        per_sub = [sub.values(spec.metric) for sub in outcome.subtasks]
+
+        def subtask_value(k: int, docs: np.ndarray) -> float:
+            return float(np.mean(per_sub[k][docs]))
+    else:
+        per_sub = [[r.metrics for r in sub.records] for sub in outcome.subtasks]
+
+        def subtask_value(k: int, docs: np.ndarray) -> float:
+            return _gen_value(spec, outcome.grader, [per_sub[k][i] for i in docs])
+
+    everything = [np.arange(n) for n in sizes]
+    values = [subtask_value(k, docs) for k, docs in enumerate(everything)]
     score = combine(spec, values, sizes)
-    rep_matrix = np.stack(reps, axis=1)  # [resamples, subtasks]
-    replicates = np.array([combine(spec, row, sizes) for row in rep_matrix])
-    alpha = (1 - CI_LEVEL) / 2
-    ci = (float(np.quantile(replicates, alpha)), float(np.quantile(replicates, 1 - alpha)))
+    # Document indices of each subtask are resampled independently; one-document subtasks stay fixed.
+    varying = [k for k, n in enumerate(sizes) if n > 1]
+
+    def statistic(*docs: np.ndarray) -> float:
+        chosen = dict(zip(varying, docs))
+        return combine(spec, [subtask_value(k, chosen.get(k, everything[k])) for k in range(len(sizes))], sizes)
+
+    if varying:
+        boot = percentile_bootstrap([everything[k] for k in varying], statistic, resamples=n_resamples,
+                                    level=CI_LEVEL, rng=named_rng(seed, spec.name))
+        replicates, ci = boot.replicates, boot.ci
+    else:
+        replicates, ci = np.full(n_resamples, score), (score, score)
     subtasks = {s.spec.name: _subtask_summary(spec, outcome.grader, s) for s in outcome.subtasks}
     return BenchmarkScore(spec.name, spec.factor, score, ci, sum(sizes), subtasks, replicates=replicates)
 
 
 def score_factors(scores: Sequence[BenchmarkScore], factors: Sequence[str] = FACTORS) -> list[FactorScore]:
     out = []
-    alpha = (1 - CI_LEVEL) / 2
     for factor in factors:
         mine = [s for s in scores if s.factor == factor]
         done = [s for s in mine if s.score is not None]
@@ -141,6 +134,6 @@ def score_factors(scores: Sequence[BenchmarkScore], factors: Sequence[str] = FAC
         ci = None
         if all(s.replicates is not None for s in done):
             reps = np.mean(np.stack([s.replicates for s in done]), axis=0)
-            ci = (float(np.quantile(reps, alpha)), float(np.quantile(reps, 1 - alpha)))
+            ci = percentile_interval(reps, CI_LEVEL)
         out.append(FactorScore(factor, value, ci, [s.name for s in done], missing))
     return out

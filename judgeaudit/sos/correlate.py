@@ -6,10 +6,7 @@ intervals are percentile bootstrap over models (pairs resampled together).
 
 from __future__ import annotations
 
-import base64
 import csv
-import html
-import io
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,8 +18,9 @@ from judgeaudit.errors import InputError
 from judgeaudit.runstore import write_atomic, write_json_atomic
 from judgeaudit.sos.importers import ModelScores, read_sos_file
 from judgeaudit.sos.spec import FACTOR_TITLES, FACTORS, BenchmarkSpec, load_specs
+from judgeaudit.stats.bootstrap import DEFAULT_LEVEL as CI_LEVEL
+from judgeaudit.stats.bootstrap import named_rng, percentile_bootstrap
 
-CI_LEVEL = 0.95
 
 
 @dataclass
@@ -123,17 +121,12 @@ def join_names(sos: Sequence[str], judge: Sequence[str], name_map: Mapping[str, 
 
 
 def _bootstrap_ci(x: np.ndarray, y: np.ndarray, stat, n_resamples: int, rng: np.random.Generator):
-    reps = np.empty(n_resamples)
-    n = len(x)
-    for b in range(n_resamples):
-        idx = rng.integers(0, n, size=n)
-        xs, ys = x[idx], y[idx]
-        reps[b] = np.nan if np.ptp(xs) == 0 or np.ptp(ys) == 0 else stat(xs, ys).statistic
-    reps = reps[~np.isnan(reps)]
-    if len(reps) == 0:
-        return None
-    alpha = (1 - CI_LEVEL) / 2
-    return float(np.quantile(reps, alpha)), float(np.quantile(reps, 1 - alpha))
+    """Percentile interval over models, each model's (x, y) kept together; a resample with a
+    constant side has no rank correlation and is left out."""
+    def statistic(xs: np.ndarray, ys: np.ndarray) -> float:
+        return np.nan if np.ptp(xs) == 0 or np.ptp(ys) == 0 else stat(xs, ys).statistic
+
+    return percentile_bootstrap((x, y), statistic, resamples=n_resamples, level=CI_LEVEL, rng=rng, paired=True).ci
 
 
 def correlate_scores(sos: ModelScores, judge: Mapping[str, float], name_map: Mapping[str, str] | None = None, *,
@@ -148,7 +141,7 @@ def correlate_scores(sos: ModelScores, judge: Mapping[str, float], name_map: Map
     fscores = {m: factor_scores(sos[m], specs) for m in sos}
     notes = []
     factors = []
-    for k, factor in enumerate(FACTORS):
+    for factor in FACTORS:
         pts = [(s, fscores[s][factor], judge[j]) for s, j in pairs if fscores[s][factor] is not None]
         used = sorted({b for s, _ in pairs for b in sos[s] if specs[b].factor == factor}) if pairs else []
         fc = FactorCorrelation(factor, len(pts), used, points=pts)
@@ -156,7 +149,7 @@ def correlate_scores(sos: ModelScores, judge: Mapping[str, float], name_map: Map
             x = np.array([p[1] for p in pts])
             y = np.array([p[2] for p in pts])
             if np.ptp(x) > 0 and np.ptp(y) > 0:
-                rng = np.random.default_rng([seed, k])
+                rng = named_rng(seed, factor)
                 sp, kt = spearmanr(x, y), kendalltau(x, y)
                 fc.spearman, fc.spearman_p = float(sp.statistic), float(sp.pvalue)
                 fc.kendall, fc.kendall_p = float(kt.statistic), float(kt.pvalue)
@@ -192,33 +185,6 @@ def correlate_files(sos_files: Sequence[str], judge_file: str, name_map_file: st
     return result
 
 
-def _f(v: float | None, digits: int = 3) -> str:
-    return "-" if v is None else f"{v:.{digits}f}"
-
-
-def _ci(ci: tuple[float, float] | None) -> str:
-    return "-" if ci is None else f"[{ci[0]:.2f}, {ci[1]:.2f}]"
-
-
-def _p(p: float | None) -> str:
-    return "-" if p is None else (f"{p:.2g}" if p < 0.001 else f"{p:.3f}")
-
-
-def correlation_table(result: CorrelationResult):
-    from rich.table import Table
-
-    table = Table(title="SOS factor scores vs judge scores across models",
-                  caption=f"{int(CI_LEVEL * 100)}% percentile bootstrap CIs over models ({result.n_resamples} "
-                          f"resamples, seed {result.seed}); p: two-sided, scipy spearmanr / kendalltau")
-    for col in ("factor", "n models", "benchmarks", "Spearman rho", "95% CI", "p", "Kendall tau", "95% CI", "p"):
-        table.add_column(col, justify="left" if col in ("factor", "benchmarks") else "right",
-                         no_wrap=col in ("factor", "95% CI"))
-    for fc in result.factors:
-        table.add_row(FACTOR_TITLES[fc.factor], str(fc.n), str(len(fc.benchmarks)), _f(fc.spearman),
-                      _ci(fc.spearman_ci), _p(fc.spearman_p), _f(fc.kendall), _ci(fc.kendall_ci), _p(fc.kendall_p))
-    return table
-
-
 def result_document(result: CorrelationResult) -> dict[str, Any]:
     return {
         "statistics": {"ci_level": CI_LEVEL, "method": "percentile bootstrap over models (pairs)",
@@ -233,48 +199,10 @@ def result_document(result: CorrelationResult) -> dict[str, Any]:
     }
 
 
-def _scatter_png(fc: FactorCorrelation) -> str:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(5, 4), dpi=100)
-    if fc.points:
-        ax.scatter([p[1] for p in fc.points], [p[2] for p in fc.points], s=18)
-    ax.set_xlabel(f"SOS {FACTOR_TITLES[fc.factor].lower()} score")
-    ax.set_ylabel("judge score")
-    ax.set_title(f"{FACTOR_TITLES[fc.factor]}: rho={_f(fc.spearman, 2)}, tau={_f(fc.kendall, 2)} (n={fc.n})")
-    fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png")
-    plt.close(fig)
-    return base64.b64encode(buf.getvalue()).decode("ascii")
-
-
-def report_html(result: CorrelationResult) -> str:
-    rows = "".join(
-        f"<tr><td>{html.escape(FACTOR_TITLES[fc.factor])}</td><td>{fc.n}</td><td>{_f(fc.spearman)}</td>"
-        f"<td>{_ci(fc.spearman_ci)}</td><td>{_p(fc.spearman_p)}</td><td>{_f(fc.kendall)}</td>"
-        f"<td>{_ci(fc.kendall_ci)}</td><td>{_p(fc.kendall_p)}</td></tr>" for fc in result.factors)
-    figs = "".join(f'<figure><img alt="{fc.factor} scatter" src="data:image/png;base64,{_scatter_png(fc)}"></figure>'
-                   for fc in result.factors)
-    notes = "".join(f"<li>{html.escape(n)}</li>" for n in result.notes)
-    return (
-        "<!doctype html><html><head><meta charset='utf-8'><title>SOS vs judge correlation</title>"
-        "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}"
-        "td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}figure{display:inline-block;margin:0 1em}"
-        "</style></head><body><h1>SOS factor scores vs judge scores</h1>"
-        "<table><tr><th>factor</th><th>n models</th><th>Spearman</th><th>95% CI</th><th>p</th>"
-        f"<th>Kendall</th><th>95% CI</th><th>p</th></tr>{rows}</table>"
-        f"<p>{int(CI_LEVEL * 100)}% percentile bootstrap over models ({result.n_resamples} resamples, seed "
-        f"{result.seed}); p-values two-sided from scipy.</p><ul>{notes}</ul>{figs}</body></html>"
-    )
-
-
-def write_correlation_outputs(result: CorrelationResult, out: str | Path) -> tuple[Path, Path]:
+def write_correlation_outputs(result: CorrelationResult, out: str | Path, report_html: str) -> tuple[Path, Path]:
+    """results.json and the rendered page (reports.sos.correlation_html) into ``out``."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     write_json_atomic(out / "results.json", result_document(result))
-    write_atomic(out / "report.html", report_html(result))
+    write_atomic(out / "report.html", report_html)
     return out / "results.json", out / "report.html"

@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from judgeaudit.errors import InputError, iter_jsonl_objects
+from judgeaudit.errors import InputError
+from judgeaudit.jsonl_input import iter_jsonl_objects
 from judgeaudit.sos.spec import SubtaskSpec
 
 

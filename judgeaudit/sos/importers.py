@@ -17,7 +17,7 @@ from typing import Any, Mapping
 
 from judgeaudit.errors import InputError
 from judgeaudit.sos.aggregate import combine
-from judgeaudit.sos.results import FORMAT
+from judgeaudit.sos.result_documents import FORMAT
 from judgeaudit.sos.spec import BenchmarkSpec
 
 TaskMetrics = dict[str, dict[str, float]]  # task -> metric -> value

@@ -1,8 +1,9 @@
-"""Bootstrap confidence intervals over items.
+"""The project's bootstrap: one CI level, one seeded generator, scipy.stats.bootstrap underneath.
 
-Each value handed in is one item's whole contribution (its orders and repeats already
-averaged), so resampling values resamples an item's orders and repeats together: the
-interval is clustered by item, not by judgment.
+Probe statistics resample items: each value handed in is one item's whole contribution
+(its orders and repeats already averaged), so the interval is clustered by item, not by
+judgment. SOS-Bench scores resample documents within each subtask, and correlations
+resample models (pairs kept together, ``paired=True``).
 """
 
 from __future__ import annotations
@@ -26,8 +27,8 @@ class Interval:
     method: str  # "BCa", "percentile" or "degenerate"
 
 
-def probe_rng(seed: int, name: str) -> np.random.Generator:
-    """A generator per (seed, name): one probe's interval does not depend on the others."""
+def named_rng(seed: int, name: str) -> np.random.Generator:
+    """A generator per (seed, name): one probe's (benchmark's, factor's) interval does not depend on the others."""
     return np.random.default_rng([int(seed) & 0xFFFFFFFF, zlib.crc32(name.encode("utf-8"))])
 
 
@@ -56,6 +57,29 @@ def mean_ci(values: Sequence[float], *, resamples: int = DEFAULT_RESAMPLES, leve
         if np.isfinite(lo) and np.isfinite(hi):
             return Interval(lo, hi, method)
     return None
+
+
+@dataclass(frozen=True)
+class PercentileBootstrap:
+    ci: tuple[float, float] | None
+    replicates: np.ndarray  # the statistic under each resample (NaN where undefined)
+
+
+def percentile_bootstrap(samples: Sequence[np.ndarray], statistic, *, resamples: int = DEFAULT_RESAMPLES,
+                         level: float = DEFAULT_LEVEL, rng: np.random.Generator, paired: bool = False,
+                         vectorized: bool = False) -> PercentileBootstrap:
+    """Percentile interval of ``statistic(*samples)`` (scipy.stats.bootstrap).
+
+    Samples are resampled independently (stratified) unless ``paired``; a resample where the
+    statistic is undefined (NaN) is left out of the interval, as scipy's percentile method
+    would otherwise return NaN.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = stats.bootstrap(tuple(samples), statistic, n_resamples=resamples, confidence_level=level,
+                              method="percentile", paired=paired, vectorized=vectorized, rng=rng)
+    reps = np.asarray(res.bootstrap_distribution, dtype=float)
+    return PercentileBootstrap(percentile_interval(reps, level), reps)
 
 
 def cluster_weights(n_clusters: int, *, resamples: int, rng: np.random.Generator) -> np.ndarray:

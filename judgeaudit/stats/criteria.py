@@ -18,7 +18,8 @@ import numpy as np
 import statsmodels.api as sm
 
 from judgeaudit.stats.bootstrap import DEFAULT_LEVEL
-from judgeaudit.stats.outcomes import CRITERIA, PairOutcome
+from judgeaudit.stats.outcomes import PairOutcome
+from judgeaudit.vocabulary import CRITERIA
 
 
 def criteria_weights(pairs: Sequence[PairOutcome], *, level: float = DEFAULT_LEVEL) -> dict[str, Any] | None:

@@ -25,7 +25,7 @@ from scipy import stats
 from statsmodels.stats.contingency_tables import mcnemar
 from statsmodels.stats.multitest import multipletests
 
-from judgeaudit.stats.bootstrap import DEFAULT_LEVEL, DEFAULT_RESAMPLES, mean_ci, probe_rng
+from judgeaudit.stats.bootstrap import DEFAULT_LEVEL, DEFAULT_RESAMPLES, mean_ci, named_rng
 from judgeaudit.stats.outcomes import PairOutcome
 
 TIE_TOL = 1e-9
@@ -141,13 +141,13 @@ def probe_effect(name: str, kind: str, pairs: Sequence[PairOutcome], *, resample
         return effect
     w = float(outcomes.mean())
     effect.win_rate, effect.delta, effect.cohens_h = w, w - 0.5, cohens_h(w)
-    ci = mean_ci(outcomes, resamples=resamples, level=level, rng=probe_rng(seed, name))
+    ci = mean_ci(outcomes, resamples=resamples, level=level, rng=named_rng(seed, name))
     if ci is not None:
         effect.ci_low, effect.ci_high, effect.ci_method = ci.low - 0.5, ci.high - 0.5, ci.method
     effect.p_value, effect.n_wins, effect.n_losses, effect.n_ties = sign_test(outcomes)
     effect.flip_rate = float(flips.mean())
     effect.position_consistency = float(same.mean())
-    pc_ci = mean_ci(same, resamples=resamples, level=level, rng=probe_rng(seed, name + "/position"))
+    pc_ci = mean_ci(same, resamples=resamples, level=level, rng=named_rng(seed, name + "/position"))
     if pc_ci is not None:
         effect.position_consistency_ci = [pc_ci.low, pc_ci.high]
     effect.p_position = mcnemar_position(prefs)

@@ -22,7 +22,7 @@ from typing import Sequence
 
 import numpy as np
 
-from judgeaudit.stats.bootstrap import DEFAULT_LEVEL, DEFAULT_RESAMPLES, cluster_weights, percentile_interval, probe_rng
+from judgeaudit.stats.bootstrap import DEFAULT_LEVEL, DEFAULT_RESAMPLES, cluster_weights, percentile_interval, named_rng
 from judgeaudit.stats.effects import ProbeEffect
 from judgeaudit.stats.outcomes import PairOutcome
 
@@ -83,7 +83,7 @@ def summary_indices(pairs: Sequence[PairOutcome], effects: Sequence[ProbeEffect]
 
     intervals: dict[str, list[float] | None] = {name: None for name in INDEX_NAMES}
     if items:
-        weights = cluster_weights(len(items), resamples=resamples, rng=probe_rng(seed, "indices"))
+        weights = cluster_weights(len(items), resamples=resamples, rng=named_rng(seed, "indices"))
         draws = {
             "style_sensitivity": style_stat([c.draws(weights) for c in style]) if style else None,
             "substance_sensitivity": substance_stat([c.draws(weights) for c in substance]) if substance else None,

@@ -40,7 +40,7 @@ def member_records(records: Sequence[dict[str, Any]], name: str) -> list[dict[st
 
 def members_results(records: Sequence[dict[str, Any]], **compute_kwargs: Any) -> list[dict[str, Any]] | None:
     """One compact results entry per member (None when the records are not a jury's)."""
-    from judgeaudit.stats.results import compute_results
+    from judgeaudit.stats.probe_results import compute_results
 
     names = member_names(records)
     if not names:

@@ -14,11 +14,10 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Sequence
 
-from judgeaudit.errors import iter_jsonl_objects, require_field
+from judgeaudit.contracts import JudgmentRecord, validate_line
+from judgeaudit.jsonl_input import iter_jsonl_objects
 
-ORDERS = ("base_first", "perturbed_first")
-KINDS = ("style", "substance", "crossed", "control", "judge")
-CRITERIA = ("correctness", "completeness", "safety", "conciseness", "style")
+from judgeaudit.vocabulary import ORDERS
 
 
 @dataclass
@@ -83,23 +82,21 @@ def collect_outcomes(records: Iterable[dict[str, Any]]) -> list[PairOutcome]:
     first appearance, which is the order the runner judged them.
     """
     pairs: dict[str, PairOutcome] = {}
-    for rec in records:
-        pid = rec["pair_id"]
-        p = pairs.get(pid)
+    for raw in records:
+        rec = raw if isinstance(raw, JudgmentRecord) else JudgmentRecord.model_validate(raw)
+        p = pairs.get(rec.pair_id)
         if p is None:
-            p = pairs[pid] = PairOutcome(
-                pair_id=pid, item_id=rec["item_id"], probe=rec["probe"], kind=rec["kind"],
-                category=rec.get("category") or "", base=rec.get("base") or "",
-                perturbed=rec.get("perturbed") or "",
+            p = pairs[rec.pair_id] = PairOutcome(
+                pair_id=rec.pair_id, item_id=rec.item_id, probe=rec.probe, kind=rec.kind,
+                category=rec.category or "", base=rec.base or "", perturbed=rec.perturbed or "",
             )
         p.n_judgments += 1
-        score = rec.get("score_perturbed")
-        if not rec.get("parsed", score is not None) or score is None:
+        if not rec.is_parsed:
             p.n_unparsed += 1
             continue
-        order = rec["order"]
-        p.scores[order].append(float(score))
-        crit = rec.get("criteria_perturbed")
+        order = rec.order
+        p.scores[order].append(float(rec.score_perturbed))
+        crit = rec.criteria_perturbed
         if crit:
             for name, value in crit.items():
                 if value is not None:
@@ -107,17 +104,8 @@ def collect_outcomes(records: Iterable[dict[str, Any]]) -> list[PairOutcome]:
     return list(pairs.values())
 
 
-def _is_score(v: Any) -> bool:
-    return v is None or (isinstance(v, (int, float)) and not isinstance(v, bool) and 0.0 <= v <= 1.0)
-
-
 def _check_record(source: str | os.PathLike, lineno: int, obj: dict[str, Any]) -> None:
-    for name in ("pair_id", "item_id", "probe"):
-        require_field(source, lineno, obj, name)
-    require_field(source, lineno, obj, "kind", check=lambda k: k in KINDS, expect=" | ".join(KINDS))
-    require_field(source, lineno, obj, "order", check=lambda o: o in ORDERS, expect=" | ".join(ORDERS))
-    require_field(source, lineno, obj, "score_perturbed", kind=(int, float, type(None)),
-                  check=_is_score, expect="a number in [0, 1] or null")
+    validate_line(JudgmentRecord, obj, source, lineno)
 
 
 def load_records(path: str | os.PathLike) -> list[dict[str, Any]]:
@@ -135,4 +123,4 @@ def check_records(records: Sequence[dict[str, Any]], source: str = "records") ->
         _check_record(source, lineno, obj)
 
 
-__all__ = ["PairOutcome", "collect_outcomes", "load_records", "check_records", "ORDERS", "KINDS", "CRITERIA"]
+__all__ = ["PairOutcome", "collect_outcomes", "load_records", "check_records"]

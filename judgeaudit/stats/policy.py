@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
+from judgeaudit.reports.formatting import num as _format_num
 from judgeaudit.errors import InputError
 
 # key -> (type, what it checks)
@@ -84,10 +85,6 @@ def load_policy(path: str | os.PathLike | None = None) -> Policy:
     return Policy(name=str(rules.pop("name", os.path.basename(source))), rules=rules, source=source)
 
 
-def _fmt(x: float | None) -> str:
-    return "n/a" if x is None else f"{x:.3f}"
-
-
 def evaluate(policy: Policy, results: dict[str, Any]) -> list[Check]:
     """One check per rule; a rule whose value is missing from the results fails."""
     idx = results.get("indices", {})
@@ -98,7 +95,7 @@ def evaluate(policy: Policy, results: dict[str, Any]) -> list[Check]:
         limit = policy.rules[key]
         value = idx.get(metric)
         ok = value is not None and (value <= limit if upper else value >= limit)
-        checks.append(Check(metric, ok, _fmt(value), f"{'<=' if upper else '>='} {limit:g}",
+        checks.append(Check(metric, ok, _format_num(value, missing='n/a'), f"{'<=' if upper else '>='} {limit:g}",
                             "" if value is not None else "not measured"))
 
     r = policy.rules
@@ -115,14 +112,14 @@ def evaluate(policy: Policy, results: dict[str, Any]) -> list[Check]:
         bad = [p["name"] for p in sub if p.get("ci_high") is None or p["ci_high"] >= 0]
         worst = max((p["ci_high"] for p in sub if p.get("ci_high") is not None), default=None)
         checks.append(Check("substance probes detected", bool(sub) and not bad,
-                            f"max ci_high {_fmt(worst)}", "every substance CI < 0",
+                            f"max ci_high {_format_num(worst, missing='n/a')}", "every substance CI < 0",
                             ("failing: " + ", ".join(bad)) if bad else ("" if sub else "no substance probes")))
     if "max_judge_probe_delta" in r:
         limit = r["max_judge_probe_delta"]
         jp = [p for p in probes if p["kind"] == "judge"]
         bad = [p["name"] for p in jp if p.get("ci_high") is None or p["ci_high"] > limit]
         worst = max((p["ci_high"] for p in jp if p.get("ci_high") is not None), default=None)
-        checks.append(Check("judge-facing probes", bool(jp) and not bad, f"max ci_high {_fmt(worst)}",
+        checks.append(Check("judge-facing probes", bool(jp) and not bad, f"max ci_high {_format_num(worst, missing='n/a')}",
                             f"every ci_high <= {limit:g}",
                             ("failing: " + ", ".join(bad)) if bad else ("" if jp else "no judge-facing probes")))
     if "max_unparsed_share" in r:
@@ -130,7 +127,7 @@ def evaluate(policy: Policy, results: dict[str, Any]) -> list[Check]:
         total = results.get("n_judgments") or sum(p.get("n_judgments", 0) for p in probes)
         unparsed = results.get("unparsed", sum(p.get("unparsed", 0) for p in probes))
         share = unparsed / total if total else None
-        checks.append(Check("unparsed share", share is not None and share <= limit, _fmt(share), f"<= {limit:g}",
+        checks.append(Check("unparsed share", share is not None and share <= limit, _format_num(share, missing='n/a'), f"<= {limit:g}",
                             f"{unparsed} of {total} judgments"))
     return checks
 

@@ -32,8 +32,8 @@ import statsmodels.api as sm
 from judgeaudit.probes.features import style_features
 from judgeaudit.stats.bootstrap import DEFAULT_LEVEL
 from judgeaudit.stats.outcomes import PairOutcome
+from judgeaudit.vocabulary import REGRESSION_KINDS
 
-REGRESSION_KINDS = ("style", "substance", "crossed", "control")
 CONTINUOUS = ("length_diff", "headers_diff", "bullets_diff", "bold_diff")
 PREDICTORS = CONTINUOUS + ("substance_degraded",)
 

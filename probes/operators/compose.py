@@ -7,7 +7,7 @@ import random
 import re
 from typing import Any, Mapping, Sequence
 
-from judgeaudit.probes.checks import reads_as_refusal
+from judgeaudit.probes.answer_checks import reads_as_refusal
 from judgeaudit.probes.text import count_span, has_word, split_units
 
 

@@ -11,9 +11,9 @@ import random
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
-from judgeaudit.probes.checks import AnswerAssessment
+from judgeaudit.probes.answer_checks import AnswerAssessment
+from judgeaudit.vocabulary import OPERATOR_KINDS
 
-OPERATOR_KINDS = ("style", "substance", "judge")
 
 Details = dict[str, Any]
 Impl = Callable[[Mapping[str, Any], str, random.Random], tuple[str, Details]]

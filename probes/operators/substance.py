@@ -8,7 +8,7 @@ import random
 import re
 from typing import Any, Mapping
 
-from judgeaudit.probes.checks import AnswerAssessment, constraint_satisfied, reads_as_refusal
+from judgeaudit.probes.answer_checks import AnswerAssessment, constraint_satisfied, reads_as_refusal
 from judgeaudit.probes.operators.compose import protected, remove_unit
 from judgeaudit.probes.operators.registry import Details, NotApplicable, register
 from judgeaudit.probes.text import count_words, find_span, split_units

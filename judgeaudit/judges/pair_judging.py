@@ -11,10 +11,12 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from typing import Any, Iterable, Iterator, Sequence
 
-from judgeaudit.judges.protocol import Judgment, JudgeRequest, iter_in_chunks, swap, win_score
+from judgeaudit.console import progress_bar
+from judgeaudit.contracts import JudgmentRecord, MemberVerdict, Usage
+from judgeaudit.judges.protocol import BaseJudge, Judgment, JudgeRequest, as_judge, swap, win_score
 from judgeaudit.runstore import RunStore, content_hash
+from judgeaudit.vocabulary import ORDERS
 
-ORDERS = ("base_first", "perturbed_first")
 RAW_LIMIT = 4000
 _PAIR_FIELDS = ("pair_id", "item_id", "probe", "kind", "category", "prompt", "base", "perturbed")
 
@@ -34,20 +36,11 @@ def _get(pair: Any, name: str) -> Any:
     return pair[name] if isinstance(pair, dict) else getattr(pair, name)
 
 
-def judge_identity(judge: Any) -> Any:
-    return getattr(judge, "identity", None) or {"name": judge.name}
-
-
-def template_name(judge: Any) -> str:
-    template = getattr(judge, "template", None)
-    return getattr(template, "name", None) or (template if isinstance(template, str) else "none")
-
-
-def plan_units(judge: Any, pairs: Iterable[Any], repeats: int = 1) -> list[Unit]:
+def plan_units(judge: BaseJudge, pairs: Iterable[Any], repeats: int = 1) -> list[Unit]:
     """Every judgment a run needs, in a stable order, without duplicates."""
     if repeats < 1:
         raise ValueError("repeats must be at least 1")
-    ident, tname = judge_identity(judge), template_name(judge)
+    ident, tname = judge.identity, judge.template_name
     units, seen = [], set()
     for pair in pairs:
         fields = {f: _get(pair, f) for f in _PAIR_FIELDS}
@@ -73,44 +66,41 @@ def _perturbed_view(probs: dict[str, float] | None, order: str) -> dict[str, flo
     return swap(probs) if order == "base_first" else dict(probs)
 
 
-def make_record(judge: Any, unit: Unit, judgment: Judgment) -> dict[str, Any]:
+def make_record(judge: BaseJudge, unit: Unit, judgment: Judgment) -> dict[str, Any]:
     pair = unit.pair
     score = win_score(_perturbed_view(judgment.probs, unit.order)) if judgment.probs is not None else None
     criteria = None
     if judgment.criteria:
         criteria = {name: (win_score(_perturbed_view(d, unit.order)) if d is not None else None)
                     for name, d in judgment.criteria.items()}
-    usage = {"prompt_tokens": 0, "completion_tokens": 0, "cost_usd": 0.0, "cached": False}
-    if judgment.usage:
-        usage.update(judgment.usage)
-    return {
-        "key": unit.key, "judge": judge.name, "template": template_name(judge),
-        "pair_id": _get(pair, "pair_id"), "item_id": _get(pair, "item_id"), "probe": _get(pair, "probe"),
-        "kind": _get(pair, "kind"), "category": _get(pair, "category"), "order": unit.order, "repeat": unit.repeat,
-        "base": _get(pair, "base"), "perturbed": _get(pair, "perturbed"),
-        "probs": judgment.probs, "parsed": judgment.parsed, "score_perturbed": score,
-        "criteria_perturbed": criteria, "raw": (judgment.raw or "")[:RAW_LIMIT], "usage": usage,
-        **({"members": member_records(judgment.members, unit.order)} if judgment.members else {}),
-    }
+    return JudgmentRecord(
+        key=unit.key, judge=judge.name, template=judge.template_name,
+        pair_id=_get(pair, "pair_id"), item_id=_get(pair, "item_id"), probe=_get(pair, "probe"),
+        kind=_get(pair, "kind"), category=_get(pair, "category"), order=unit.order, repeat=unit.repeat,
+        base=_get(pair, "base"), perturbed=_get(pair, "perturbed"),
+        probs=judgment.probs, parsed=judgment.parsed, score_perturbed=score,
+        criteria_perturbed=criteria, raw=(judgment.raw or "")[:RAW_LIMIT], usage=Usage(**(judgment.usage or {})),
+        members=member_verdicts(judgment.members, unit.order) if judgment.members else None,
+    ).to_json()
 
 
-def member_records(members: dict[str, Judgment], order: str) -> dict[str, dict[str, Any]]:
+def member_verdicts(members: dict[str, Judgment], order: str) -> dict[str, MemberVerdict]:
     """A jury member's part of a record: its own distribution and its win score of the perturbed answer."""
-    return {name: {"probs": j.probs, "parsed": j.parsed,
-                   "score_perturbed": win_score(_perturbed_view(j.probs, order)) if j.probs is not None else None}
+    return {name: MemberVerdict(probs=j.probs, parsed=j.parsed,
+                                score_perturbed=win_score(_perturbed_view(j.probs, order)) if j.probs is not None
+                                else None)
             for name, j in members.items()}
 
 
-def _stream(judge: Any, requests: list[JudgeRequest], concurrency: int | None) -> Iterator[tuple[int, Judgment]]:
-    if callable(getattr(judge, "iter_judgments", None)):
-        if concurrency is not None and hasattr(judge, "concurrency"):
-            judge.concurrency = max(1, int(concurrency))
+def _stream(judge: BaseJudge, requests: list[JudgeRequest], concurrency: int | None) -> Iterator[tuple[int, Judgment]]:
+    # A judge with its own concurrency keeps the setting it was built with.
+    if judge.own_concurrency:
         yield from judge.iter_judgments(requests)
         return
-    chunk = max(1, int(getattr(judge, "batch_size", 16)))
+    chunk = max(1, int(judge.batch_size))
     # Judges that gain nothing from threads (in-process models, pure functions) say so.
-    if not concurrency or concurrency <= 1 or not getattr(judge, "parallel_batches", True):
-        yield from iter_in_chunks(judge, requests, chunk)
+    if not concurrency or concurrency <= 1 or not judge.parallel_batches:
+        yield from judge.iter_judgments(requests)
         return
     # Judges without their own concurrency (plugins calling remote services) run chunks in threads.
     pool = ThreadPoolExecutor(max_workers=int(concurrency), thread_name_prefix="judge")
@@ -134,16 +124,20 @@ def run_judgments(judge: Any, pairs: Sequence[Any], store: RunStore, *, repeats:
     Judgments already in the store are not redone. Returns the records of all of this
     run's judgments (stored earlier or now), in plan order.
     """
+    judge = as_judge(judge)
     units = plan_units(judge, pairs, repeats)
     pending = [u for u in units if not store.has(u.key)]
     fresh: dict[str, dict[str, Any]] = {}
     if pending:
-        with _Progress(judge, total=len(units), done=len(units) - len(pending), enabled=progress) as bar:
+        tally = _Tally(priced=judge.priced)
+        with progress_bar(f"judging ({judge.name})", total=len(units), enabled=progress,
+                          done=len(units) - len(pending), info=tally.text) as advance:
             for index, judgment in _stream(judge, [u.request for u in pending], concurrency):
                 record = make_record(judge, pending[index], judgment)
                 if store.append(record):
                     fresh[record["key"]] = record
-                bar.advance(record)
+                tally.add(record)
+                advance()
     wanted = {u.key for u in units}
     stored = {r["key"]: r for r in store.iter_records() if r["key"] in wanted and r["key"] not in fresh}
     stored.update(fresh)
@@ -152,53 +146,32 @@ def run_judgments(judge: Any, pairs: Sequence[Any], store: RunStore, *, repeats:
 
 def estimate_judgments(judge: Any, pairs: Sequence[Any], store: RunStore | None = None, repeats: int = 1) -> dict[str, Any]:
     """What a run would cost, calling nothing: judgments to make and, for API judges, requests and USD."""
+    judge = as_judge(judge)
     units = plan_units(judge, pairs, repeats)
     pending = [u for u in units if store is None or not store.has(u.key)]
     out: dict[str, Any] = {"judge": judge.name, "pairs": len({_get(u.pair, "pair_id") for u in units}),
                            "judgments": len(units), "judgments_pending": len(pending)}
-    if callable(getattr(judge, "estimate", None)):
+    if judge.priced:
         out.update(judge.estimate([u.request for u in pending]))
     return out
 
 
-class _Progress:
-    """A rich progress bar that also shows the unparsed count and, for API judges, the money spent."""
+class _Tally:
+    """What the progress bar shows beside the count: unparsed judgments and, for API judges, money spent."""
 
-    def __init__(self, judge: Any, total: int, done: int, enabled: bool):
-        self.enabled = enabled
-        self.priced = hasattr(judge, "estimate")
+    def __init__(self, priced: bool):
+        self.priced = priced
         self.cost = 0.0
         self.cached = self.unparsed = 0
-        self.name = judge.name
-        self.total, self.done = total, done
 
-    def __enter__(self) -> "_Progress":
-        if self.enabled:
-            from rich.console import Console
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
-
-            # On stderr, so a command's own output on stdout stays clean.
-            self.bar = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                                TimeElapsedColumn(), TimeRemainingColumn(), TextColumn("{task.fields[info]}"),
-                                console=Console(stderr=True))
-            self.bar.__enter__()
-            self.task = self.bar.add_task(f"judging ({self.name})", total=self.total, completed=self.done, info=self._info())
-        return self
-
-    def _info(self) -> str:
-        parts = [f"unparsed {self.unparsed}"]
-        if self.priced:
-            parts.append(f"${self.cost:.4f} spent, {self.cached} cached")
-        return " | ".join(parts)
-
-    def advance(self, record: dict[str, Any]) -> None:
+    def add(self, record: dict[str, Any]) -> None:
         usage = record.get("usage") or {}
         self.cost += usage.get("cost_usd") or 0.0
         self.cached += bool(usage.get("cached"))
         self.unparsed += not record["parsed"]
-        if self.enabled:
-            self.bar.update(self.task, advance=1, info=self._info())
 
-    def __exit__(self, *exc: Any) -> None:
-        if self.enabled:
-            self.bar.__exit__(*exc)
+    def text(self) -> str:
+        parts = [f"unparsed {self.unparsed}"]
+        if self.priced:
+            parts.append(f"${self.cost:.4f} spent, {self.cached} cached")
+        return " | ".join(parts)

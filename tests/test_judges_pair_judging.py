@@ -16,7 +16,7 @@ import pytest
 
 from judgeaudit.judges import make_judge, run_judgments
 from judgeaudit.judges.protocol import Judgment, point_mass
-from judgeaudit.judges.runner import estimate_judgments
+from judgeaudit.judges.pair_judging import estimate_judgments
 from judgeaudit.probes.pairs import Pair
 from judgeaudit.runstore import RunStore
 

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from judgeaudit.probes.checks import assess_answer, constraint_satisfied, reads_as_refusal, substance_score
+from judgeaudit.probes.answer_checks import assess_answer, constraint_satisfied, reads_as_refusal, substance_score
 from judgeaudit.probes.pairs import Pair
 
 ITEM = {

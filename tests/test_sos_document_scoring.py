@@ -10,9 +10,9 @@ import pytest
 from judgeaudit.runstore import RunStore
 from judgeaudit.sos.aggregate import combine, score_benchmark, score_factors
 from judgeaudit.sos.data import DataSource
-from judgeaudit.sos.runner import SosOptions, SosRunner
+from judgeaudit.sos.document_scoring import SosOptions, SosRunner
 from judgeaudit.sos.spec import load_specs, parse_spec
-from judgeaudit.sos.suite import LM_EVAL_RESULTS, run_sos
+from judgeaudit.sos.pipeline import LM_EVAL_RESULTS, run_sos
 
 LM = SimpleNamespace(name="stand-in", dtype="float32")
 FIX = SosOptions(source=DataSource("fixtures"), n_resamples=200)

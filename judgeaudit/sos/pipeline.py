@@ -6,11 +6,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from judgeaudit.runstore import RunStore, write_json_atomic
+from judgeaudit.models.loading import LoadedModel
+from judgeaudit.runstore import RunStore, default_run_dir, write_json_atomic
 from judgeaudit.sos.aggregate import BenchmarkScore, FactorScore, score_benchmark, score_factors
 from judgeaudit.sos.data import DataSource
-from judgeaudit.sos.results import lm_eval_document, results_document
-from judgeaudit.sos.runner import Generator, Scorer, SosOptions, SosRunner, model_identity
+from judgeaudit.sos.result_documents import lm_eval_document, results_document
+from judgeaudit.sos.document_scoring import Generator, Scorer, SosOptions, SosRunner, model_identity
 from judgeaudit.sos.spec import BenchmarkSpec, load_specs, select_specs
 
 LM_EVAL_RESULTS = "results_lm_eval.json"
@@ -25,7 +26,13 @@ class SosRun:
     scored_now: int
 
 
-def run_sos(lm: Any, out: str | Path, *, tasks: str | Sequence[BenchmarkSpec] = "all",
+def default_sos_dir(model_spec: str, source: DataSource) -> Path:
+    """runs/sos-<model>[-fixtures]: one directory per model and data source, so a rerun resumes."""
+    return default_run_dir(model_spec, prefix="sos-", suffix="-fixtures" if source.kind == "fixtures" else "",
+                           timestamped=False)
+
+
+def run_sos(lm: LoadedModel, out: str | Path, *, tasks: str | Sequence[BenchmarkSpec] = "all",
             options: SosOptions = SosOptions(), scorer: Scorer | None = None, generator: Generator | None = None,
             report: Callable[[str], None] = print, progress: bool = True) -> SosRun:
     """Score ``lm`` (a LoadedModel) on the selected benchmarks into the run directory ``out``."""

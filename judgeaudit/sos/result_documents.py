@@ -1,14 +1,12 @@
-"""SOS-Bench results: judgeaudit's results.json, an lm-evaluation-harness-style results file,
-and the rich table printed at the end of a run."""
+"""SOS-Bench result documents: judgeaudit's results.json and an lm-evaluation-harness-style
+results file (the terminal table is in judgeaudit.reports.sos)."""
 
 from __future__ import annotations
 
 from typing import Any, Sequence
 
-from rich.table import Table
-
 from judgeaudit.sos.aggregate import CI_LEVEL, BenchmarkScore, FactorScore
-from judgeaudit.sos.runner import BenchmarkOutcome
+from judgeaudit.sos.document_scoring import BenchmarkOutcome
 from judgeaudit.sos.spec import FACTOR_TITLES
 
 FORMAT = "judgeaudit.sos/1"
@@ -79,30 +77,3 @@ def lm_eval_document(model: dict[str, str], outcomes: Sequence[BenchmarkOutcome]
             group_subtasks[spec.lm_eval_group] = names
     return {"results": results, "groups": groups, "group_subtasks": group_subtasks, "n-samples": n_samples,
             "config": {"model": "judgeaudit", "model_args": f"pretrained={model.get('model')},dtype={model.get('dtype')}"}}
-
-
-def _fmt(value: float | None, ci: tuple[float, float] | None) -> tuple[str, str]:
-    if value is None:
-        return "missing", ""
-    return f"{value:.3f}", (f"[{ci[0]:.3f}, {ci[1]:.3f}]" if ci else "")
-
-
-def results_table(scores: Sequence[BenchmarkScore], factors: Sequence[FactorScore], *, title: str,
-                  n_resamples: int, seed: int) -> Table:
-    table = Table(title=title, caption=f"{int(CI_LEVEL * 100)}% percentile bootstrap CI over documents "
-                                       f"({n_resamples} resamples, seed {seed}); missing = not scored, not zero")
-    for col, justify in (("factor", "left"), ("benchmark", "left"), ("n", "right"), ("score", "right"),
-                         (f"{int(CI_LEVEL * 100)}% CI", "left")):
-        table.add_column(col, justify=justify)
-    for f in factors:
-        mine = [s for s in scores if s.factor == f.factor]
-        if not mine:
-            continue
-        for s in mine:
-            value, ci = _fmt(s.score, s.ci)
-            table.add_row(f.factor, s.name, str(s.n) if s.score is not None else "-", value, ci)
-        value, ci = _fmt(f.score, f.ci)
-        note = f" ({len(f.benchmarks)} of {len(mine)})" if f.missing else ""
-        table.add_row(f"[bold]{f.factor}[/bold]", f"[bold]{FACTOR_TITLES[f.factor]}{note}[/bold]", "",
-                      f"[bold]{value}[/bold]", ci, end_section=True)
-    return table

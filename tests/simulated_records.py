@@ -1,4 +1,4 @@
-"""Judgment records from a known scoring rule, for checking the statistics themselves.
+"""Test fixture: judgment records from a known scoring rule, for checking the statistics themselves.
 
 ``simulate_records`` writes records in the run store's schema for a battery of probes
 judged by a function of (probe kind, order, item index, rng); nothing is read from a model.
@@ -13,7 +13,8 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from judgeaudit.runstore import content_hash
-from judgeaudit.stats.outcomes import ORDERS
+from judgeaudit.contracts import JudgmentRecord
+from judgeaudit.vocabulary import ORDERS
 
 # (probe name, kind)
 DEFAULT_PROBES: tuple[tuple[str, str], ...] = (
@@ -61,16 +62,11 @@ def simulate_records(rule: ScoreRule, *, n_items: int = 40, probes: Sequence[tup
                     score, crit = rule(probe, kind, order, i, rng), None
                     if isinstance(score, tuple):
                         score, crit = score
-                    rec = {
-                        "judge": judge, "template": "factorwise" if crit is not None else "pairwise",
-                        "pair_id": pair_id, "item_id": item_id, "probe": probe, "kind": kind,
-                        "category": "knowledge", "order": order, "repeat": r,
-                        "base": base, "perturbed": perturbed,
-                        "probs": None, "parsed": score is not None, "score_perturbed": score,
-                        "criteria_perturbed": crit if score is not None else None,
-                        "raw": "", "usage": {"prompt_tokens": 0, "completion_tokens": 0, "cost_usd": 0.0,
-                                             "cached": False},
-                    }
-                    rec["key"] = content_hash([judge, pair_id, order, r])
-                    out.append(rec)
+                    out.append(JudgmentRecord(
+                        key=content_hash([judge, pair_id, order, r]), judge=judge,
+                        template="factorwise" if crit is not None else "pairwise",
+                        pair_id=pair_id, item_id=item_id, probe=probe, kind=kind, category="knowledge",
+                        order=order, repeat=r, base=base, perturbed=perturbed, parsed=score is not None,
+                        score_perturbed=score, criteria_perturbed=crit if score is not None else None,
+                    ).to_json())
     return out

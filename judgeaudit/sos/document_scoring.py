@@ -14,6 +14,8 @@ from typing import Any, Callable, Protocol, Sequence
 
 import numpy as np
 
+from judgeaudit.models.loading import LoadedModel
+from judgeaudit.contracts import SosRecord, validate_line
 from judgeaudit.errors import InputError
 from judgeaudit.runstore import RunStore, content_hash
 from judgeaudit.sos.data import DataSource, DataUnavailable, load_subtask_data
@@ -42,7 +44,7 @@ class SosOptions:
 @dataclass
 class SubtaskOutcome:
     spec: SubtaskSpec
-    records: list[dict[str, Any]] = field(default_factory=list)
+    records: list[SosRecord] = field(default_factory=list)
     missing: str | None = None  # why its data or grader could not be had
 
     @property
@@ -50,7 +52,7 @@ class SubtaskOutcome:
         return len(self.records)
 
     def values(self, metric: str) -> np.ndarray:
-        return np.array([float(r[metric]) for r in self.records], dtype=float)
+        return np.array([float(getattr(r, metric)) for r in self.records], dtype=float)
 
 
 @dataclass
@@ -76,7 +78,7 @@ class BenchmarkOutcome:
         return self.reason is None and all(s.n > 0 for s in self.subtasks)
 
 
-def model_identity(lm: Any) -> dict[str, str]:
+def model_identity(lm: LoadedModel) -> dict[str, str]:
     return {"model": str(getattr(lm, "name", lm)), "dtype": str(getattr(lm, "dtype", ""))}
 
 
@@ -91,12 +93,12 @@ def _mc_record(key: str, sub: SubtaskSpec, item: MCItem, results: Sequence[Any])
     # As the harness: argmax takes the first maximum; acc_norm divides by characters.
     pred = int(np.argmax(lls))
     pred_norm = int(np.argmax(lls / lengths))
-    return {
-        "key": key, "benchmark": sub.benchmark, "subtask": sub.name, "index": item.index,
-        "loglikelihoods": [float(x) for x in lls], "is_greedy": [bool(r.is_greedy) for r in results],
-        "gold": item.gold, "pred": pred, "pred_norm": pred_norm,
-        "acc": float(pred in item.gold), "acc_norm": float(pred_norm in item.gold),
-    }
+    return SosRecord(
+        key=key, benchmark=sub.benchmark, subtask=sub.name, index=item.index,
+        loglikelihoods=[float(x) for x in lls], is_greedy=[bool(r.is_greedy) for r in results],
+        gold=item.gold, pred=pred, pred_norm=pred_norm,
+        acc=float(pred in item.gold), acc_norm=float(pred_norm in item.gold),
+    ).to_json()
 
 
 def resolve_grader(spec: BenchmarkSpec) -> tuple[Any, str | None]:
@@ -114,7 +116,7 @@ def resolve_grader(spec: BenchmarkSpec) -> tuple[Any, str | None]:
 class SosRunner:
     """Runs benchmarks for one model into one run store."""
 
-    def __init__(self, lm: Any, store: RunStore, options: SosOptions = SosOptions(), *,
+    def __init__(self, lm: LoadedModel, store: RunStore, options: SosOptions = SosOptions(), *,
                  scorer: Scorer | None = None, generator: Generator | None = None,
                  report: Callable[[str], None] = print, progress: bool = True):
         self.lm = lm
@@ -199,8 +201,8 @@ class SosRunner:
             except GraderInputError as exc:
                 origin, line = self._docsets[sub.name].where(item.index)
                 raise InputError(origin, str(exc), line=line, field=exc.field) from None
-            self.store.append({"key": key, "benchmark": sub.benchmark, "subtask": sub.name, "index": item.index,
-                               "output": text, "metrics": {k: v for k, v in metrics.items()}})
+            self.store.append(SosRecord(key=key, benchmark=sub.benchmark, subtask=sub.name, index=item.index,
+                                        output=text, metrics=dict(metrics)).to_json())
 
     def run(self, specs: Sequence[BenchmarkSpec]) -> list[BenchmarkOutcome]:
         prepared = [self._prepare(spec) for spec in specs]
@@ -208,7 +210,7 @@ class SosRunner:
             if outcome.reason:
                 self.report(f"{outcome.spec.name}: missing ({outcome.reason})")
         total = sum(1 for _, plans in prepared for _, items in plans for key, _ in items if not self.store.has(key))
-        from judgeaudit.engine.progress import progress_bar
+        from judgeaudit.console import progress_bar
 
         with progress_bar("SOS-Bench", total=total, enabled=self.progress) as advance:
             for outcome, plans in prepared:
@@ -224,7 +226,8 @@ class SosRunner:
                         self.scored += len(chunk)
                         advance(len(chunk))
         by_key = {r["key"]: r for r in self.store.iter_records()}
+        records_path = self.store.records_path
         for outcome, plans in prepared:
             for sub_out, items in plans:
-                sub_out.records = [by_key[k] for k, _ in items if k in by_key]
+                sub_out.records = [validate_line(SosRecord, by_key[k], records_path) for k, _ in items if k in by_key]
         return [outcome for outcome, _ in prepared]

@@ -10,10 +10,11 @@ from judgeaudit.stats.effects import battery_effects
 from judgeaudit.stats.indices import summary_indices
 from judgeaudit.stats.members import members_results
 from judgeaudit.stats.outcomes import check_records, collect_outcomes
+from judgeaudit.contracts import ProbeResults
 from judgeaudit.stats.style_control import style_control
+from judgeaudit.vocabulary import PROBE_KINDS as KIND_ORDER
 
 SCHEMA_VERSION = 1
-KIND_ORDER = ("style", "substance", "crossed", "judge", "control")
 
 
 def compute_results(records: Iterable[dict[str, Any]], *, judge: str, battery: str, seed: int,
@@ -35,7 +36,7 @@ def compute_results(records: Iterable[dict[str, Any]], *, judge: str, battery: s
     n_judgments = sum(p.n_judgments for p in pairs)
     members = members_results(records, battery=battery, seed=seed, template=template, resamples=resamples,
                               level=level)
-    return {
+    results = {
         "schema_version": SCHEMA_VERSION,
         "judge": judge,
         "battery": battery,
@@ -69,3 +70,5 @@ def compute_results(records: Iterable[dict[str, Any]], *, judge: str, battery: s
         },
         "run": run or {},
     }
+    ProbeResults.model_validate(results)  # the writer keeps to the contract its readers check
+    return results
