@@ -4,7 +4,7 @@ import pytest
 
 from judgeaudit.graders import get_grader
 from judgeaudit.graders.ifeval import INSTRUCTIONS, InstructionArgsError, follows, loose_variants
-from judgeaudit.graders.text_units import count_sentences, count_words, split_sentences
+from judgeaudit.graders.text_units import count_sentences, count_words, split_sentences, word_tokens
 
 EN = "The committee reviewed the proposal carefully and decided to approve the new library budget for next year."
 FR = "Le comité a examiné la proposition avec soin et a décidé d'approuver le nouveau budget de la bibliothèque."
@@ -122,8 +122,66 @@ def test_loose_accepts_what_strict_rejects():
 def test_sentence_and_word_counts():
     assert count_words("don't stop-now") == 4
     assert count_sentences("") == 0
+    # NLTK's english Punkt, the benchmark's own sentence splitter.
     assert split_sentences("It costs $3.50 today. Really? yes. Ask Dr. No.") == [
-        "It costs $3.50 today.", "Really? yes.", "Ask Dr. No."]
+        "It costs $3.50 today.", "Really?", "yes.", "Ask Dr. No."]
+
+
+@pytest.mark.parametrize("text, n", [
+    ("it is cold. it is dark.", 2),              # a lowercase word may start a sentence
+    ("Water is H2O. It is wet.", 2),             # a token ending in a letter is not an initial
+    ("I woke at 7 a.m. The sun was up.", 2),     # Punkt's own abbreviation list and collocations
+    ("Mr. Smith went to Washington. He won.", 2),
+])
+def test_sentence_counts_follow_punkt(text, n):
+    assert count_sentences(text) == n
+
+
+@pytest.mark.parametrize("text, n", [("We CANNOT stop.", 2), ("I'M GONNA WIN.", 5), ("NASA and the U.S. agree", 2)])
+def test_capital_words_follow_nltk_word_tokenize(text, n):
+    assert sum(tok.isupper() for tok in word_tokens(text)) == n
+    kw = {"capital_frequency": n, "capital_relation": "at least"}
+    assert follows(["change_case:capital_word_frequency"], [kw], text) == [True]
+    kw = {"capital_frequency": n + 1, "capital_relation": "at least"}
+    assert follows(["change_case:capital_word_frequency"], [kw], text) == [False]
+
+
+def test_punkt_tables_are_written_in_nltk_layout(tmp_path):
+    from judgeaudit.graders.punkt_data import install_punkt
+
+    lang_dir = install_punkt(tmp_path)
+    assert sorted(p.name for p in lang_dir.iterdir()) == [
+        "abbrev_types.txt", "collocations.tab", "ortho_context.tab", "sent_starters.txt"]
+    abbrevs = (lang_dir / "abbrev_types.txt").read_text(encoding="utf-8").split("\n")
+    assert "a.m" in abbrevs and "dr" in abbrevs
+    ortho = (lang_dir / "ortho_context.tab").read_text(encoding="utf-8").splitlines()
+    assert len(ortho) > 10000 and all(line.split("\t")[1].isdigit() for line in ortho)
+    assert all(len(line.split("\t")) == 2 for line in (lang_dir / "collocations.tab").read_text().splitlines())
+    assert install_punkt(tmp_path) == lang_dir   # a second call rewrites nothing
+
+
+def test_keyword_kwargs_are_regular_expressions_as_in_the_reference():
+    # The reference passes keywords to re.search unescaped: "colou?r" matches "color".
+    assert follows(["keywords:existence"], [{"keywords": ["colou?r"]}], "What a color.") == [True]
+    assert follows(["keywords:frequency"], [{"keyword": "c.t", "frequency": 2, "relation": "at least"}],
+                   "cat and cot") == [True]
+    assert follows(["keywords:forbidden_words"], [{"forbidden_words": ["b.d"]}], "a bad day") == [False]
+    # Not a valid expression (the reference would crash): matched as literal text.
+    assert follows(["keywords:existence"], [{"keywords": ["C++"]}], "I like C++ a lot.") == [True]
+    assert follows(["keywords:forbidden_words"], [{"forbidden_words": ["(oops"]}], "fine") == [True]
+
+
+def test_language_detection_is_seeded_locally_not_globally():
+    import langdetect
+    from langdetect import DetectorFactory
+
+    from judgeaudit.graders.ifeval import detect_language
+
+    before = DetectorFactory.seed
+    text = "Ceci est une phrase en français, écrite pour le test."
+    assert {detect_language(text) for _ in range(5)} == {"fr"}
+    assert DetectorFactory.seed == before          # the global factory is left as it was
+    assert langdetect.detect(text) == "fr"
 
 
 def test_grader_metrics_and_pooled_instruction_accuracy():

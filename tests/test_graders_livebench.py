@@ -11,13 +11,15 @@ import pytest
 from judgeaudit.graders import GraderInputError, get_grader
 from judgeaudit.graders.livebench import CATEGORIES, TASKS
 from judgeaudit.graders.livebench.coding import decode_tests, extract_code
-from judgeaudit.graders.livebench.data_analysis import formats_asked, parse_table, tablejoin_score
+from judgeaudit.graders.livebench.data_analysis import cta_score, formats_asked, parse_table, tablejoin_score
 from judgeaudit.graders.livebench.language import connections_score, plot_unscrambling_score, typos_score
 from judgeaudit.graders.livebench.math import (
     amps_hard_score, integer_answer_score, multiple_choice_score, proof_gap_score)
-from judgeaudit.graders.livebench.reasoning import spatial_score, web_of_lies_score, zebra_score
+from judgeaudit.graders.livebench.reasoning import (
+    spatial_score, web_of_lies_v2_score, web_of_lies_v3_score, zebra_score)
 
 FIXTURES = Path(__file__).resolve().parents[1] / "benchmarks" / "fixtures" / "generative"
+RULE_PROBES = Path(__file__).resolve().parent / "data" / "livebench_rules" / "probes.jsonl"
 
 
 def items(category):
@@ -71,7 +73,7 @@ def test_web_of_lies():
     assert grade(doc, "Cai is truthful, so Ben is too, so Ana lies. **yes, yes, no**") == 1.0
     assert grade(doc, "<solution>yes, yes, no</solution>") == 1.0
     assert grade(doc, "**yes, no, no**") == 0.0
-    assert web_of_lies_score("no, no, yes", "so the answer: no, no, yes.") == 1.0
+    assert web_of_lies_v2_score("no, no, yes", "so the answer: no, no, yes.") == 1.0
 
 
 def test_zebra_partial_credit():
@@ -247,3 +249,109 @@ def test_malformed_items_raise_grader_input_errors_naming_the_field():
     with pytest.raises(GraderInputError) as err:
         get_grader("math_hard").score({"problem": "p"}, "x")
     assert err.value.field == "solution"
+
+
+# ---- LiveBench's rules, one test each, then every probe against the official scorer's score ----
+
+def test_amc_last_line_rule():
+    q = items("math")["fx-math-1"]["turns"][0]
+    assert multiple_choice_score("B", "Working it out...\n**B**", q) == 1.0      # the letter alone, asterisks dropped
+    assert multiple_choice_score("B", "So the final choice is (B)", q) == 1.0   # the first parenthesised text
+    assert multiple_choice_score("B", "Working it out...\nb", q) == 1.0
+    assert multiple_choice_score("B", "B\nmore text after", q) == 0.0          # only the last line counts
+    assert multiple_choice_score("B", "Thus the answer is (C)", q) == 0.0
+
+
+def test_amps_hard_removes_newlines_before_reading_the_last_dollar_pair():
+    # With newlines removed "the last line" is the whole answer, so the $2x$ before "Done." is read.
+    assert amps_hard_score("2 x", "$2x$\nDone.") == 1.0
+    assert amps_hard_score("2 x", "We find $x^2$ then $2x$\n\nThat is all.") == 1.0
+    assert amps_hard_score("-\\frac{7}{2}", "the answer is -\\frac{7}{2}.") == 1.0   # no $: the tail must match
+
+
+def test_amps_hard_accepts_differences_below_a_thousandth():
+    assert amps_hard_score("\\frac{1}{3}", "$\\boxed{0.3333}$") == 1.0    # |diff| = 3.3e-5
+    assert amps_hard_score("\\sqrt{2}", "$\\boxed{1.41421}$") == 1.0
+    assert amps_hard_score("\\frac{1}{3}", "$\\boxed{0.33}$") == 0.0      # 3.3e-3: LiveBench asks an LLM; 0 here
+
+
+def test_web_of_lies_v3_rule():
+    truth = "yes, no, yes"
+    assert web_of_lies_v3_score(truth, "<solution>yes, no, no</solution>") == pytest.approx((0 + 2 / 3) / 2)
+    assert web_of_lies_v3_score(truth, "<solution>Yes, No, Yes</solution>") == 0.0     # compared as written
+    assert web_of_lies_v3_score(truth, "<solution>yes,no,yes</solution>") == pytest.approx(1 / 6)  # " no" != "no"
+    assert web_of_lies_v3_score(truth, "**yes, no, yes**") == 1.0     # no bold rule; the plain triple is found
+    assert web_of_lies_v2_score(truth, "<solution>yes, no, no</solution>") == 0.0   # v2: all or nothing
+    doc = {"category": "reasoning", "task": "web_of_lies_v3", "ground_truth": truth}
+    assert grade(doc, "<solution>yes, no, no</solution>") == pytest.approx(1 / 3)
+
+
+def test_spatial_exact_answer_rule_and_no_solution_tags():
+    assert spatial_score("3", "3") == 1.0                      # the whole answer equal to the truth
+    assert spatial_score("3", "3 ") == 0.0                     # exactly equal
+    assert spatial_score("3", "<solution>3</solution>") == 0.0  # LiveBench reads no <solution> tags here
+    assert spatial_score("3", "$\\boxed{\\textbf{3}}$") == 1.0
+    assert spatial_score("triangle", "$\\boxed{\\text{Triangle}}$") == 0.0   # the box is compared exactly
+
+
+def test_cta_suffix_rule():
+    assert cta_score("order_date", "The class is order_date") == 1.0
+    assert cta_score("order_date", "order_date is the class") == 0.0
+    assert cta_score("order_date", "<solution>order_date</solution>") == 0.0   # tags are not read
+    assert cta_score("order_date", "$\\boxed{\\text{order\\_date}}$") == 1.0
+
+
+def test_tablejoin_fenced_json_and_null():
+    truth = "{'station_id': 'k3Jd', 'city': 'yy9Q'}"
+    assert tablejoin_score(truth, "```json\n{\"station_id\": \"k3Jd\", \"city\": \"yy9Q\"}\n```") == 1.0
+    # null is read as None, and entries mapped to None are dropped (a missed pair, not a wrong one)
+    assert tablejoin_score(truth, "```json\n{\"station_id\": \"k3Jd\", \"city\": null}\n```") == 0.67
+    assert tablejoin_score(truth, "Here:\n```json\n{\"station_id\": \"k3Jd\",\n \"city\": \"yy9Q\",\n \"other\": null}\n```") == 1.0
+
+
+def test_instruction_following_strips_only_what_livebench_strips():
+    from judgeaudit.graders.livebench import instruction_following_response
+
+    old = {"livebench_release_date": "2024-06-24"}
+    # Surrounding whitespace goes; <solution> tags and markup stay in IFEval-format items.
+    assert instruction_following_response(old, "  <solution>hi</solution>\n") == "<solution>hi</solution>"
+    assert instruction_following_response(old, "**bold** text") == "**bold** text"
+    new = {"livebench_release_date": "2025-11-25"}
+    assert instruction_following_response(new, "x <solution>\n first </solution> <solution>second</solution>") == "first"
+    doc = {"category": "instruction_following", "task": "summarize", "instruction_id_list": ["startend:quotation"],
+           "kwargs": [{}], "livebench_release_date": "2024-06-24"}
+    wrapped = '<solution>"a quoted reply"</solution>'
+    assert grade(doc, '  "a quoted reply"\n') == 1.0
+    assert grade(doc, wrapped) == 0.0        # the tags are part of the checked text there, as in LiveBench
+    assert grade({**doc, "livebench_release_date": "2025-12-01"}, wrapped) == 1.0
+
+
+def _rule_probes():
+    with open(RULE_PROBES, encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh]
+
+
+_PROBE_SCORERS = {
+    "amc_last_line": lambda p: multiple_choice_score(p["ground_truth"], p["answer"], p["question"]),
+    "amc_other_rules": lambda p: multiple_choice_score(p["ground_truth"], p["answer"], p["question"]),
+    "aime": lambda p: integer_answer_score(p["ground_truth"], p["answer"]),
+    "amps_hard": lambda p: amps_hard_score(p["ground_truth"], p["answer"]),
+    "web_of_lies_v3": lambda p: web_of_lies_v3_score(p["ground_truth"], p["answer"]),
+    "web_of_lies_v2": lambda p: web_of_lies_v2_score(p["ground_truth"], p["answer"]),
+    "spatial": lambda p: spatial_score(p["ground_truth"], p["answer"]),
+    "cta": lambda p: cta_score(p["ground_truth"], p["answer"]),
+    "tablejoin": lambda p: tablejoin_score(p["ground_truth"], p["answer"]),
+}
+
+
+def test_every_rule_probe_scores_as_the_official_scorer():
+    rows = _rule_probes()
+    assert len(rows) >= 90 and set(r["rule"] for r in rows) == set(_PROBE_SCORERS)
+    wrong = []
+    for row in rows:
+        ours = _PROBE_SCORERS[row["rule"]](row)
+        # "llm": sympy could not decide and LiveBench would ask an LLM; none is called here.
+        want = 0.0 if row["official"] == "llm" else row["official"]
+        if ours != pytest.approx(want):
+            wrong.append((row["rule"], row["answer"], want, ours))
+    assert not wrong, wrong

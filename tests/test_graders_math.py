@@ -70,3 +70,89 @@ def test_interval_and_negative_fraction_answers():
     doc = {"solution": "So $\\frac{a}{b}=\\boxed{-\\frac{2}{3}}.$"}
     assert grader.score(doc, "so the ratio is $\\boxed{-\\frac{2}{3}}$")["exact_match"] == 1
     assert grader.score(doc, "so the ratio is $\\boxed{\\frac{2}{3}}$")["exact_match"] == 0
+
+
+# ---- the reference's gold rule, the parser runtime, and hard time limits -------------------
+
+def test_gold_is_read_as_the_leaderboard_reads_it():
+    from judgeaudit.graders.math_answers import reference_gold
+
+    assert reference_gold("so $\\boxed{\\frac{3}{4}}$") == "\\frac{3}{4}"
+    assert reference_gold("so \\boxed 5$") == "5"
+    # The leaderboard's remove_boxed accepts only \boxed: a last \fbox gives no gold answer.
+    assert reference_gold("so \\fbox{7}") == INVALID
+    assert reference_gold("\\boxed{unclosed") == INVALID
+
+
+def test_sympy_latex_parser_runs_on_the_pinned_antlr4_runtime():
+    # With antlr4 4.13 sympy's LaTeX parser fails to import and the reference falls back
+    # to string matching, so exact_match_original differs on answers such as these.
+    from importlib.metadata import version
+
+    assert version("antlr4-python3-runtime").startswith("4.11")
+    from sympy.parsing.latex import parse_latex
+
+    assert str(parse_latex("\\frac{1}{2}")) == "1/2"
+    assert minerva_equal("Final Answer: The final answer is $\\frac{1}{2}$. I hope it is correct.", "0.5")
+    assert not minerva_equal("Final Answer: The final answer is $\\frac{1}{3}$. I hope it is correct.", "0.5")
+
+
+def test_guarded_worker_kills_an_overrunning_check_off_the_main_thread():
+    import threading
+    import time
+
+    from judgeaudit.graders.guarded import CheckTimeout, GuardedWorker
+
+    worker = GuardedWorker(warm=())
+    outcome = {}
+
+    def run():
+        start = time.monotonic()
+        try:
+            worker.call("time:sleep", 60, timeout_s=1.0)
+        except CheckTimeout:
+            outcome["timeout"] = time.monotonic() - start
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join(30)
+    try:
+        assert not thread.is_alive() and outcome["timeout"] < 10
+        assert worker.call("math:factorial", 5, timeout_s=30) == 120   # a fresh child took over
+        assert worker.restarts == 1
+    finally:
+        worker.close()
+
+
+def test_a_timed_out_check_scores_zero_and_is_counted():
+    from judgeaudit.graders.math_answers import MathHardGrader
+
+    grader = MathHardGrader(timeout_s=0.0)   # no check can answer in no time
+    result = grader.score(DOC, "Final Answer: The final answer is $\\frac{3}{4}$. I hope it is correct.")
+    assert result["exact_match"] == 0 and result["exact_match_original"] == 0
+    assert result["equivalence_timeouts"] == 2
+    agg = grader.aggregate([result, {**result, "equivalence_timeouts": 0.0}])
+    assert agg["equivalence_timeouts"] == 2
+
+
+@pytest.mark.parametrize("answer", ["$(10^{100})!$", "$9^{9^{9^{9}}}$"])
+def test_adversarial_answers_finish_within_the_limit_off_the_main_thread(answer):
+    import threading
+    import time
+
+    from judgeaudit.graders.math_answers import MathHardGrader
+
+    grader = MathHardGrader(timeout_s=8)
+    generation = f"Final Answer: The final answer is {answer}. I hope it is correct."
+    out = {}
+
+    def run():
+        start = time.monotonic()
+        out["result"] = grader.score({"solution": "so $\\boxed{5}$"}, generation)
+        out["wall"] = time.monotonic() - start
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(60)   # two checks of at most 8 s each, plus starting the checker
+    assert not thread.is_alive(), "grading an adversarial answer did not return"
+    assert out["result"]["exact_match"] == 0 and out["result"]["exact_match_original"] == 0

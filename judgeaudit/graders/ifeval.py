@@ -8,23 +8,35 @@ with its first line, last line or both removed, each with and without asterisks.
 
 Metrics: prompt-level accuracy (all instructions of a prompt followed) and
 instruction-level accuracy (instructions pooled over all prompts), strict and loose.
+
+The checkers follow lm-evaluation-harness's IFEval grader (the benchmark's reference)
+rule for rule, with NLTK doing the sentence and word counting. Deliberate deviations:
+
+- Keyword, forbidden-word, postscript-marker and section-splitter arguments are regular
+  expressions in the reference (`re.search(keyword, ...)`), and are used as such here so
+  scores match on the published data; an argument that is not a valid expression (the
+  reference would crash on "C++") is matched as literal text instead.
+- The reference drops every falsy kwarg (0, "") and then draws a random value for it;
+  here only null entries are dropped, so a 0 threshold is used as given.
+- An invalid letter, relation or missing argument is refused as bad input
+  (`InstructionArgsError`) where the reference draws a random one.
+- langdetect samples at random; the reference uses the unseeded global detector. Here a
+  private detector factory with a fixed seed makes verdicts repeatable without changing
+  langdetect's global state for other code.
 """
 
 from __future__ import annotations
 
 import collections
+import functools
 import json
 import re
 from typing import Any, Callable, Mapping, Sequence
 
-import langdetect
-from langdetect import DetectorFactory
 from langdetect.lang_detect_exception import LangDetectException
 
 from judgeaudit.graders import GraderInputError, require
 from judgeaudit.graders.text_units import count_sentences, count_words, word_tokens
-
-DetectorFactory.seed = 0  # langdetect samples; a fixed seed makes verdicts repeatable
 
 Checker = Callable[[str, Mapping[str, Any]], bool]
 
@@ -55,29 +67,60 @@ def _compare(count: int, threshold: int, relation: str) -> bool:
     raise InstructionArgsError(f"relation must be one of {RELATIONS}, got {relation!r}")
 
 
+LANGDETECT_SEED = 0
+
+
+@functools.lru_cache(maxsize=1)
+def _detector_factory():
+    """A langdetect factory of our own, seeded: langdetect samples n-grams at random, and
+    seeding its module-level factory would change detection for every other user of it."""
+    from langdetect.detector_factory import PROFILES_DIRECTORY, DetectorFactory
+
+    factory = DetectorFactory()
+    factory.load_profile(PROFILES_DIRECTORY)
+    factory.set_seed(LANGDETECT_SEED)
+    return factory
+
+
+def detect_language(text: str) -> str:
+    """langdetect's language code for `text`; LangDetectException when it has no features."""
+    detector = _detector_factory().create()
+    detector.append(text)
+    return detector.detect()
+
+
 def _language_is(text: str, code: str) -> bool:
     try:
-        return langdetect.detect(text) == code
+        return detect_language(text) == code
     except LangDetectException:
         return True  # undetectable text (digits, symbols) is not held against the response
+
+
+def _pattern(text: str) -> str:
+    """`text` as the reference uses it, a regular expression; literal text if it is not one."""
+    try:
+        re.compile(text)
+    except re.error:
+        return re.escape(text)
+    return text
 
 
 # ---- keywords ---------------------------------------------------------------------------
 
 def keywords_existence(resp: str, kw: Mapping[str, Any]) -> bool:
     keywords = _arg(kw, "keywords", (list, tuple))
-    return all(re.search(re.escape(k), resp, flags=re.IGNORECASE) for k in keywords)
+    return all(re.search(_pattern(k), resp, flags=re.IGNORECASE) for k in keywords)
 
 
 def keywords_frequency(resp: str, kw: Mapping[str, Any]) -> bool:
     keyword = _arg(kw, "keyword", str).strip()
-    count = len(re.findall(re.escape(keyword), resp, flags=re.IGNORECASE))
+    count = len(re.findall(_pattern(keyword), resp, flags=re.IGNORECASE))
     return _compare(count, _arg(kw, "frequency"), _arg(kw, "relation", str))
 
 
 def keywords_forbidden_words(resp: str, kw: Mapping[str, Any]) -> bool:
     words = _arg(kw, "forbidden_words", (list, tuple))
-    return not any(re.search(r"\b" + re.escape(w) + r"\b", resp, flags=re.IGNORECASE) for w in words)
+    return not any(re.search(r"\b" + _pattern(w) + r"\b", resp, flags=re.IGNORECASE) for w in words)
 
 
 def keywords_letter_frequency(resp: str, kw: Mapping[str, Any]) -> bool:
@@ -126,7 +169,7 @@ def length_nth_paragraph_first_word(resp: str, kw: Mapping[str, Any]) -> bool:
     paragraph = parts[nth - 1].strip()
     if not paragraph:
         return False
-    word = paragraph.split()[0].strip().lstrip("'\"")
+    word = paragraph.split()[0].strip().lstrip("'").lstrip('"')
     first = ""
     for ch in word:
         if ch in ".,?!'\"":
@@ -149,7 +192,7 @@ def content_postscript(resp: str, kw: Mapping[str, Any]) -> bool:
     elif marker == "P.S.":
         pattern = r"\s*p\.\s?s\..*$"
     else:
-        pattern = r"\s*" + re.escape(marker.lower()) + r".*$"
+        pattern = r"\s*" + _pattern(marker.lower()) + r".*$"
     return bool(re.findall(pattern, text, flags=re.MULTILINE))
 
 
@@ -172,20 +215,17 @@ def format_number_highlighted_sections(resp: str, kw: Mapping[str, Any]) -> bool
 
 def format_multiple_sections(resp: str, kw: Mapping[str, Any]) -> bool:
     splitter = _arg(kw, "section_spliter", str).strip()
-    sections = re.split(r"\s?" + re.escape(splitter) + r"\s?\d+\s?", resp)
+    sections = re.split(r"\s?" + _pattern(splitter) + r"\s?\d+\s?", resp)
     return len(sections) - 1 >= _arg(kw, "num_sections")
 
 
 def format_json(resp: str, kw: Mapping[str, Any]) -> bool:
     text = resp.strip()
-    for fence in ("```json", "```Json", "```JSON", "```"):
-        if text.startswith(fence):
-            text = text[len(fence):]
-            break
-    if text.endswith("```"):
-        text = text[:-3]
+    for fence in ("```json", "```Json", "```JSON", "```"):  # each removed in turn, as the reference does
+        text = text.removeprefix(fence)
+    text = text.removesuffix("```").strip()
     try:
-        json.loads(text.strip())
+        json.loads(text)
     except ValueError:
         return False
     return True

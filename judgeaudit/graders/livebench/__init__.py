@@ -8,6 +8,7 @@ is the mean over its tasks of each task's mean item score, as LiveBench computes
 
 from __future__ import annotations
 
+import re
 from typing import Any, Callable, Mapping, Sequence
 
 from judgeaudit.graders import GraderInputError, require
@@ -22,11 +23,26 @@ TASKS = ("LCB_generation", "coding_completion", "cta", "tablejoin", "tablereform
          "AMPS_Hard", "web_of_lies_v2", "web_of_lies_v3", "zebra_puzzle", "spatial")
 
 
+IFBENCH_RELEASE = "2025-11-25"   # items released from this date are graded in LiveBench's IFBench format
+
+
+def instruction_following_response(doc: Mapping[str, Any], answer: str) -> str:
+    """The text LiveBench checks (after removing <think> blocks): the answer with surrounding
+    whitespace stripped and nothing else, for IFEval-format items; for IFBench-format items
+    (released from 2025-11-25) the first <solution>...</solution>, stripped, if there is one."""
+    if str(doc.get("livebench_release_date") or "") >= IFBENCH_RELEASE:
+        match = re.search(r"<solution>(.*?)</solution>", answer, flags=re.DOTALL)
+        if match:
+            return match.group(1).strip()
+    return answer.strip()
+
+
 def instruction_following_score(doc: Mapping[str, Any], answer: str) -> float:
     """Strict IFEval checks; the mean of "all instructions followed" and the fraction followed."""
     from judgeaudit.graders.ifeval import follows
 
-    verdicts = follows(list(require(doc, "instruction_id_list")), list(require(doc, "kwargs")), answer.strip())
+    verdicts = follows(list(require(doc, "instruction_id_list")), list(require(doc, "kwargs")),
+                       instruction_following_response(doc, answer))
     if not verdicts:
         return 0.0
     return (float(all(verdicts)) + sum(verdicts) / len(verdicts)) / 2
@@ -74,7 +90,13 @@ class LiveBenchGrader:
         except KeyError as exc:  # a field the task's rule needs
             raise GraderInputError(f"missing field '{exc.args[0]}'", field=str(exc.args[0])) from None
         task = str(doc.get("task", ""))
-        return {"score": value, "task_index": float(TASKS.index(task)) if task in TASKS else -1.0}
+        out = {"score": value, "task_index": float(TASKS.index(task)) if task in TASKS else -1.0}
+        if category == "coding":
+            from judgeaudit.graders.sandbox import isolation
+
+            # Recorded with the result: this answer's code ran without the bubblewrap sandbox.
+            out["sandbox_fallback"] = float(isolation() == "fallback")
+        return out
 
     def aggregate(self, per_doc: Sequence[Mapping[str, float]]) -> dict[str, float]:
         by_task: dict[float, list[float]] = {}
@@ -82,7 +104,11 @@ class LiveBenchGrader:
             by_task.setdefault(d.get("task_index", -1.0), []).append(d["score"])
         if not by_task:
             return {"score": float("nan")}
-        return {"score": sum(sum(v) / len(v) for v in by_task.values()) / len(by_task)}
+        out = {"score": sum(sum(v) / len(v) for v in by_task.values()) / len(by_task)}
+        fallback = sum(float(d.get("sandbox_fallback", 0.0)) for d in per_doc)
+        if fallback:
+            out["sandbox_fallback_items"] = fallback   # graded without the sandbox: a warning in the results
+        return out
 
 
 def coding_grader() -> LiveBenchGrader:

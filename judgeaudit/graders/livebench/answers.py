@@ -45,3 +45,35 @@ def levenshtein(a, b) -> int:
             cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
         prev = cur
     return prev[-1]
+
+
+# LiveBench's own boxed-answer reading, which differs from the MATH one: the box is
+# returned with "$" removed and \fbox renamed \boxed, and unboxing anything that is not
+# "\boxed{...}" or "\boxed ..." is an error (None here).
+
+def livebench_last_boxed(text: str) -> str | None:
+    boxed = last_boxed(text)
+    if boxed is None or boxed.startswith("\\boxed "):
+        return boxed
+    return boxed.replace("$", "").replace("fbox", "boxed")
+
+
+def livebench_unbox(boxed: str | None) -> str | None:
+    if boxed is None:
+        return None
+    if "\\boxed " in boxed:
+        return boxed[len("\\boxed "):] if boxed.startswith("\\boxed ") else None
+    if boxed.startswith("\\boxed{") and boxed.endswith("}"):
+        return boxed[len("\\boxed{"):-1]
+    return None
+
+
+def livebench_boxed(text: str) -> str | None:
+    """The content of the last box as LiveBench reads it, or None."""
+    return livebench_unbox(livebench_last_boxed(text))
+
+
+def solution_tag_plain(text: str) -> list[str]:
+    """<solution>...</solution> contents on one line each (no DOTALL, no typo fallback),
+    the form most LiveBench scorers read."""
+    return re.findall(r"<solution>(.*?)</solution>", text)

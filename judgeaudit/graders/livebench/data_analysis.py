@@ -12,8 +12,7 @@ from html.parser import HTMLParser
 from typing import Any
 
 from judgeaudit.graders import GraderInputError
-from judgeaudit.graders.livebench.answers import boxed_plain, last_boxed, solution_tags
-from judgeaudit.graders.math_answers import unbox
+from judgeaudit.graders.livebench.answers import livebench_boxed, solution_tags
 
 
 def _squash(text: str) -> str:
@@ -21,31 +20,51 @@ def _squash(text: str) -> str:
 
 
 def cta_score(ground_truth: str, answer: str) -> float:
-    """Column type annotation: the class name, compared without case, spaces or punctuation."""
-    tags = solution_tags(answer)
-    parsed = tags[-1] if tags else answer
+    """Column type annotation: the class name, compared without case, spaces or punctuation,
+    either whole or as the end of the answer (LiveBench's suffix rule); a boxed answer is
+    read from its box. <solution> tags are not read."""
+    parsed = answer
     if "\\boxed{" in parsed:
-        parsed = boxed_plain(parsed) or parsed
-    return float(_squash(ground_truth) == _squash(parsed))
+        inner = livebench_boxed(parsed)
+        if inner is None:
+            return 0.0   # LiveBench fails to unbox it: an evaluation error, scored 0
+        parsed = inner.replace("\\text{", "").replace("}", "").replace("\\", "")
+    truth, given = _squash(ground_truth), _squash(parsed)
+    return float(truth == given or truth == given[-len(truth):])
 
 
-def _python_dict(answer: str) -> dict:
-    flat = answer.replace("\n", "")
-    blocks = re.findall(r"```python(.*?)```", flat) or re.findall(r"```(.*?)```", flat)
-    if not blocks:
-        tags = solution_tags(answer, join_lines=True)
-        if tags:
-            blocks = tags
-    if not blocks and "\\boxed" in flat:
-        inner = unbox(last_boxed(flat))
-        if inner:
-            blocks = [re.sub(r"\\text\{['\"](.*?)['\"]\}", r"'\1'", inner).replace("\\", "")]
-    text = blocks[-1] if blocks else answer
+_UNREADABLE = object()
+
+
+def _literal(text: str) -> Any:
     try:
-        value = ast.literal_eval(text.strip())
-    except (ValueError, SyntaxError, MemoryError, RecursionError):
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return _UNREADABLE
+
+
+def join_mapping(answer: str) -> dict:
+    """The {column: column} mapping LiveBench reads: the last <solution> (recursively), else
+    the answer itself as a Python literal, else the last fenced block (```python, then
+    ```json, then bare ```, read with newlines removed), else the last box, else the whole
+    answer, with JSON's null read as None; entries mapped to None are dropped."""
+    tags = re.findall(r"<solution>(.*?)</solution>", answer, flags=re.DOTALL)
+    if tags:
+        return join_mapping(tags[-1].strip())
+    value = _literal(answer)
+    if value is _UNREADABLE:
+        flat = answer.replace("\n", "")
+        blocks = (re.findall(r"```python(.*?)```", flat) or re.findall(r"```json(.*?)```", flat)
+                  or re.findall(r"```(.*?)```", flat))
+        if not blocks and "\\boxed" in answer:
+            inner = livebench_boxed(flat)
+            if inner:
+                blocks = [re.sub(r"\\text{[\'|\"](.*?)[\'|\"]}", r"'\1'", inner).replace("\\", "")]
+        text = blocks[-1] if blocks else answer
+        value = _literal(text.replace("null", "None"))
+    if not isinstance(value, dict):
         return {}
-    return value if isinstance(value, dict) else {}
+    return {k: v for k, v in value.items() if v is not None}
 
 
 def tablejoin_score(ground_truth: Any, answer: str) -> float:
@@ -56,7 +75,7 @@ def tablejoin_score(ground_truth: Any, answer: str) -> float:
         truth = None
     if not isinstance(truth, dict):
         raise GraderInputError("ground truth is not a Python dict literal", field="ground_truth")
-    predicted = _python_dict(answer)
+    predicted = join_mapping(answer)
     if not predicted:
         return 0.0
     tp = fp = fn = 0
