@@ -25,7 +25,8 @@ from judgeaudit.runstore import RunStore, default_run_dir
 from judgeaudit.stats.bootstrap import DEFAULT_LEVEL, DEFAULT_RESAMPLES
 
 # Settings that make a run directory's judgments what they are; a resume must match them.
-IDENTITY_KEYS = ("judge", "template", "mode", "battery", "seed", "items", "api_base")
+IDENTITY_KEYS = ("judge", "template", "mode", "battery", "seed", "items", "api_base", "rewrite_with",
+                 "rewrite_api_base", "verdict_logprobs")
 
 
 @dataclass
@@ -51,16 +52,38 @@ def build_probe_pairs(*, battery: str = "default", items: str | os.PathLike | No
 
 
 def _config(judge: str, *, template: str, mode: str, battery: str, seed: int, items: Any, api_base: str | None,
-            limit: int | None, repeats: int) -> dict[str, Any]:
-    return {"judge": judge, "template": template, "mode": mode, "battery": battery, "seed": seed,
-            "items": str(Path(items).resolve()) if items is not None else None, "api_base": api_base,
-            "limit": limit, "repeats": repeats}
+            limit: int | None, repeats: int, rewrite_with: str | None = None,
+            rewrite_api_base: str | None = None, verdict_logprobs: bool | None = None) -> dict[str, Any]:
+    config = {"judge": judge, "template": template, "mode": mode, "battery": battery, "seed": seed,
+              "items": str(Path(items).resolve()) if items is not None else None, "api_base": api_base,
+              "limit": limit, "repeats": repeats}
+    # Optional settings are only set when used, so run directories made before them still resume.
+    if rewrite_with:
+        config.update(rewrite_with=rewrite_with, rewrite_api_base=rewrite_api_base)
+    if verdict_logprobs is not None:
+        config["verdict_logprobs"] = verdict_logprobs
+    return config
+
+
+def _rank_options(kind: str, ranks: Any) -> dict[str, Any]:
+    """Under torchrun a local judge loads on its rank's own GPU."""
+    if kind != "local" or not ranks.distributed:
+        return {}
+    from judgeaudit.engine.distributed import rank_device
+
+    return {"device": rank_device("auto", ranks)}
+
+
+def _judge_options(kind: str, verdict_logprobs: bool | None) -> dict[str, Any]:
+    """Constructor options that only some judge kinds take."""
+    return {"logprobs": verdict_logprobs} if kind == "api" and verdict_logprobs is not None else {}
 
 
 def estimate_probe(judge: str, *, battery: str = "default", items: str | os.PathLike | None = None,
                    limit: int | None = None, seed: int = 0, template: str = "pairwise", mode: str = "logprob",
                    api_base: str | None = None, api_key_env: str | None = None, repeats: int = 1,
-                   out: str | os.PathLike | None = None) -> dict[str, Any]:
+                   out: str | os.PathLike | None = None, rewrite_with: str | None = None,
+                   verdict_logprobs: bool | None = None) -> dict[str, Any]:
     """What a run would do, calling no judge: pairs, judgments and (API judges) requests and cost.
 
     Local models are not loaded for this; only API and synthetic judges are built.
@@ -73,11 +96,16 @@ def estimate_probe(judge: str, *, battery: str = "default", items: str | os.Path
                                 "items": len({p.item_id for p in pair_set.pairs}), "pairs": len(pair_set.pairs),
                                 "skipped_pairs": len(pair_set.skipped), "repeats": repeats,
                                 "judgments": 2 * repeats * len(pair_set.pairs)}
+    if rewrite_with:
+        from judgeaudit.probes.rewrite import rewrite_target
+
+        out_info["rewrite_with"] = rewrite_with
+        out_info["rewrite_requests"] = sum(1 for p in pair_set.pairs if rewrite_target(p) is not None)
     if kind in ("api", "synthetic"):
         store = RunStore(out) if out is not None and Path(out).exists() else None
         extra = {"dry_run": True} if kind == "api" else {}  # no API key needed to count
         j = make_judge(judge, template=template, mode=mode, api_base=api_base, api_key_env=api_key_env, seed=seed,
-                       **extra)
+                       **extra, **_judge_options(kind, verdict_logprobs))
         out_info.update(estimate_judgments(j, pair_set.pairs, store, repeats))
         out_info["judge"] = judge
     return out_info
@@ -88,14 +116,20 @@ def run_probe(judge: str, *, battery: str = "default", items: str | os.PathLike 
               template: str = "pairwise", mode: str = "logprob", api_base: str | None = None,
               api_key_env: str | None = None, concurrency: int = 8, repeats: int = 1,
               resamples: int = DEFAULT_RESAMPLES, level: float = DEFAULT_LEVEL, progress: bool = True,
-              judge_obj: Any = None, judge_options: dict[str, Any] | None = None) -> ProbeRun:
+              judge_obj: Any = None, rewrite_with: str | None = None, rewrite_api_base: str | None = None,
+              rewrite_api_key_env: str | None = None, rewriter: Any = None, verdict_logprobs: bool | None = None,
+              ranks: Any = None, judge_options: dict[str, Any] | None = None) -> ProbeRun | None:
     """Judge every pair of the battery in both orders, then write results.json and report.html.
 
     Rerunning with the same ``out`` resumes: judgments already in records.jsonl are kept.
     ``judge_obj`` supplies an already built judge (its spec string is still recorded);
     ``judge_options`` go to ``make_judge`` (e.g. ``reward_scale``, ``normalize``).
+    ``rewrite_with`` names a model that restyles the rewritable style steps (see
+    judgeaudit.probes.rewrite); ``rewriter`` supplies it already built.
+    Under torchrun (``ranks`` with world > 1, local judges) the judgments are shared out
+    over the ranks; rank 0 writes the results and the others return None.
     """
-    from judgeaudit.judges import make_judge, run_judgments
+    from judgeaudit.judges import judge_kind, make_judge, run_judgments
     from judgeaudit.judges.protocol import as_judge
     from judgeaudit.reports.html import render_report
     from judgeaudit.stats.probe_results import compute_results
@@ -103,26 +137,57 @@ def run_probe(judge: str, *, battery: str = "default", items: str | os.PathLike 
     start = time.perf_counter()
     pair_set = build_probe_pairs(battery=battery, items=items, limit=limit, seed=seed)
     out_dir = Path(out) if out is not None else default_run_dir(judge)
-    # The judge first: a bad spec must not leave a run directory behind.
+    from judgeaudit.engine.distributed import Ranks, barrier
+
+    ranks = ranks or Ranks()
+    config = _config(judge, template=template, mode=mode, battery=battery, seed=seed, items=items,
+                     api_base=api_base, limit=limit, repeats=repeats, rewrite_with=rewrite_with,
+                     rewrite_api_base=rewrite_api_base, verdict_logprobs=verdict_logprobs)
+    if rewrite_with and ranks.distributed:
+        # Rewrites are model calls made once per run; sharing them over ranks is not supported.
+        raise JudgeauditError("--rewrite-with cannot be combined with torchrun; run the rewrites in one process first")
+    if judge_obj is None and judge.startswith("jury:"):
+        from judgeaudit.judges.jury import parse_jury_spec
+
+        parse_jury_spec(judge)  # a bad jury spec must not leave a run directory behind
+    if ranks.is_main:  # one writer of config.json and records.jsonl
+        store = RunStore(out_dir)
+        store.init_config(config, identity_keys=IDENTITY_KEYS)
+    barrier(ranks)
+    if not ranks.is_main:
+        store = RunStore(out_dir)
+    pairs, rewrites = pair_set.pairs, None
+    if rewrite_with:
+        from judgeaudit.probes.rewrite import apply_rewrites, make_rewriter
+        from judgeaudit.runstore import write_json_atomic
+
+        model = rewriter if rewriter is not None else make_rewriter(
+            rewrite_with, api_base=rewrite_api_base, api_key_env=rewrite_api_key_env, concurrency=concurrency,
+            progress=progress, seed=seed)
+        pairs, summary = apply_rewrites(pair_set.pairs, model, out_dir / "rewrites", progress=progress,
+                                        spec=rewrite_with)
+        rewrites = summary.to_dict()
+        write_json_atomic(out_dir / RunStore.CONFIG, {**store.config(), "rewrites": rewrites})
+    kind = judge_kind(judge, api_base)
     j = as_judge(judge_obj) if judge_obj is not None else make_judge(
         judge, template=template, mode=mode, api_base=api_base, api_key_env=api_key_env,
-        concurrency=concurrency, seed=seed, **(judge_options or {}))
-    store = RunStore(out_dir)
-    config = _config(judge, template=template, mode=mode, battery=battery, seed=seed, items=items,
-                     api_base=api_base, limit=limit, repeats=repeats)
-    store.init_config(config, identity_keys=IDENTITY_KEYS)
-    records = run_judgments(j, pair_set.pairs, store, repeats=repeats, concurrency=concurrency, progress=progress)
+        concurrency=concurrency, seed=seed, **_judge_options(kind, verdict_logprobs), **_rank_options(kind, ranks),
+        **(judge_options or {}))
+    records = run_judgments(j, pairs, store, repeats=repeats, concurrency=concurrency, progress=progress,
+                            ranks=ranks)
+    if not ranks.is_main:
+        return None
     usage = _usage(records)
     wall = time.perf_counter() - start
     run_info = {"judge_spec": judge, "mode": mode if _is_local(judge, api_base) else None, "repeats": repeats,
                 "limit": limit, "skipped_pairs": len(pair_set.skipped), **usage, "wall_s": round(wall, 1),
-                "judge_notes": list(j.notes) or None}
+                "rewrites": rewrites, "judge_notes": list(j.notes) or None}
     results = compute_results(records, judge=j.name, battery=battery, seed=seed, template=template,
                               resamples=resamples, level=level,
                               run={k: v for k, v in run_info.items() if v is not None})
     store.write_results(results)
     store.write_report(render_report(results))
-    return ProbeRun(out_dir, results, len(pair_set.pairs), pair_set.skipped, wall, j)
+    return ProbeRun(out_dir, results, len(pairs), pair_set.skipped, wall, j)
 
 
 @dataclass

@@ -10,14 +10,14 @@ import contextlib
 import sys
 from typing import Callable, Iterator
 
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 # Piped output (logs, CI, test runners) gets a width wide tables fit in instead of rich's 80.
 PIPED_WIDTH = 150
 
 
-def console(stderr: bool = False) -> Console:
+def console(stderr: bool = False) -> "Console":
+    from rich.console import Console
+
     stream = sys.stderr if stderr else sys.stdout
     return Console(stderr=stderr, highlight=False, width=None if stream.isatty() else PIPED_WIDTH)
 
@@ -29,6 +29,9 @@ def progress_bar(desc: str, total: int, enabled: bool = True, *, done: int = 0,
     if not enabled or total == 0:
         yield lambda n=1: None
         return
+    # Imported here: the engine must load where only torch, triton and transformers exist.
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
     columns = [TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn()]
     if info is not None:

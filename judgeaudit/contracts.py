@@ -20,11 +20,13 @@ from typing import Any, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from judgeaudit.errors import InputError
-from judgeaudit.vocabulary import ORDERS, PROBE_KINDS
+from judgeaudit.vocabulary import ORDERS, PAIR_KINDS, PROBE_KINDS
 
 Order = Literal["base_first", "perturbed_first"]
 ProbeKind = Literal["style", "substance", "crossed", "judge", "control"]
+PairKind = Literal["style", "substance", "crossed", "judge", "control", "arena"]
 assert set(Order.__args__) == set(ORDERS) and set(ProbeKind.__args__) == set(PROBE_KINDS)  # noqa: S101
+assert set(PairKind.__args__) == set(PAIR_KINDS)  # noqa: S101
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -39,7 +41,7 @@ class _Record(BaseModel):
 class Usage(_Record):
     prompt_tokens: int = 0
     completion_tokens: int = 0
-    cost_usd: float = 0.0
+    cost_usd: float | None = 0.0  # None: the model has no known price (a self-hosted server)
     cached: bool = False
 
 
@@ -57,7 +59,7 @@ class JudgmentRecord(_Record):
     pair_id: str
     item_id: str
     probe: str
-    kind: ProbeKind
+    kind: PairKind
     order: Order
     score_perturbed: float | None = Field(ge=0.0, le=1.0)
     key: str = ""

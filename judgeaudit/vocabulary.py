@@ -11,6 +11,9 @@ ORDERS: tuple[str, ...] = ("base_first", "perturbed_first")
 
 # Probe kinds, in the order reports list them.
 PROBE_KINDS: tuple[str, ...] = ("style", "substance", "crossed", "judge", "control")
+# Kinds of pair the judge runner judges: the probe kinds, and arena games (a model's answer
+# against the baseline's answer to the same question).
+PAIR_KINDS: tuple[str, ...] = PROBE_KINDS + ("arena",)
 # Kinds an operator can have (crossed and control pairs are built from these).
 OPERATOR_KINDS: tuple[str, ...] = ("style", "substance", "judge")
 # Kinds the style-controlled regression fits (text aimed at the judge is not a style or substance change).

@@ -8,6 +8,8 @@ this one command; the harness uses `--model hf --batch_size 8` settings in fp32 
 
 import argparse
 
+import torch
+
 from judgeaudit.console import console as make_console
 from judgeaudit.engine.bench import compare, run_side
 from judgeaudit.reports.bench import bench_table, comparison_line
@@ -28,6 +30,18 @@ def main() -> None:
     console.print(bench_table(f"{args.questions * args.choices} requests ({args.questions} questions x "
                               f"{args.choices} choices)", sides))
     console.print(comparison_line("lm-evaluation-harness", compare(sides["judgeaudit"], sides["lm-eval"], args.choices)))
+    # Useful work: every request's tokens (context + continuation), as any scorer must read them.
+    from judgeaudit.engine.bench import make_workload
+    from judgeaudit.engine.rates import matmul_peak_flops, parameter_count, rate_line
+    from judgeaudit.engine.requests import encode_requests
+    from judgeaudit.models.loading import load_model
+
+    lm = load_model(args.model, dtype="float32")
+    encoded = encode_requests(lm.tokenizer, make_workload(args.questions, args.choices, seed=args.seed), lm.max_length)
+    tokens = sum(len(e.prefix) + len(e.continuation) for e in encoded)
+    params, peak = parameter_count(lm.model), matmul_peak_flops(lm.device, torch.float32)
+    for name, side in sides.items():
+        console.print(rate_line(f"{name} useful work", tokens, side.seconds, params, peak))
 
 
 if __name__ == "__main__":

@@ -18,19 +18,63 @@ path, since the Triton interpreter says nothing about speed.
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import statistics
 import sys
 import threading
 import time
 from dataclasses import dataclass
 
-import psutil
 import torch
-from rich.console import Console
-from rich.progress import Progress
-from rich.table import Table
 
 from judgeaudit.kernels import lm_head_logprobs
+
+try:
+    from rich.console import Console
+    from rich.progress import Progress
+    from rich.table import Table
+except ImportError:  # the GPU machine may have only torch, triton and transformers
+    import re as _re
+
+    class Console:  # type: ignore[no-redef]
+        def __init__(self, **_):
+            pass
+
+        def print(self, obj="", **_):
+            print(obj.render() if isinstance(obj, Table) else _re.sub(r"\[/?[a-z ]+\]", "", str(obj)))
+
+    class Table:  # type: ignore[no-redef]
+        def __init__(self, title=""):
+            self.title, self.columns, self.rows = title, [], []
+
+        def add_column(self, name, **_):
+            self.columns.append(name)
+
+        def add_row(self, *cells):
+            self.rows.append(cells)
+
+        def render(self):
+            return "\n".join([self.title, " | ".join(self.columns)] + [" | ".join(map(str, r)) for r in self.rows])
+
+    class Progress:  # type: ignore[no-redef]
+        def __init__(self, **_):
+            pass
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def add_task(self, *a, **k):
+            return 0
+
+        def update(self, *a, **k):
+            pass
+
+        def advance(self, *a, **k):
+            pass
 
 FULL_N = (1024, 4096, 16384)
 FULL_D = (576, 2048, 4096)
@@ -85,6 +129,8 @@ class RssPeak:
     """Largest RSS increase over the starting RSS while the context is open (CPU only)."""
 
     def __init__(self, interval_s: float = 0.001):
+        import psutil  # CPU runs only; the GPU machine may not have it
+
         self.interval_s = interval_s
         self.process = psutil.Process()
         self.peak = 0
@@ -170,6 +216,7 @@ def main() -> None:
     parser.add_argument("--impl", choices=("auto", "triton", "torch"), default="auto", help="which op implementation")
     parser.add_argument("--reps", type=int, default=3, help="timed repetitions on CPU (CUDA uses do_bench)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--json-out", default=None, help="also write every row's figures (and the goals) as JSON")
     args = parser.parse_args()
 
     # A wide console when piped, so the table is not wrapped into unreadable columns.
@@ -203,7 +250,7 @@ def main() -> None:
         if not mmap_large_allocations():
             console.print("[yellow]could not fix the malloc mmap threshold: CPU peak memory may be understated[/yellow]")
         console.print(
-            f"device: cpu ({psutil.cpu_count()} logical cores); dtype {str(dtype).removeprefix('torch.')}; "
+            f"device: cpu ({os.cpu_count()} logical cores); dtype {str(dtype).removeprefix('torch.')}; "
             f"op impl: {impl_ran}"
         )
     if quick:
@@ -301,6 +348,16 @@ def main() -> None:
         + ("times are do_bench medians" if device.type == "cuda" else f"times are medians of {args.reps} runs")
     )
 
+    figures: dict = {"device": torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu",
+                     "dtype": str(dtype).removeprefix("torch."), "impl": impl_ran, "rows": [], "goals": {}}
+    for row in rows:
+        n, d, v = row["shape"]
+        mm = row["matmul"]
+        figures["rows"].append({
+            "n": n, "d": d, "v": v, "op_seconds": row["op"].seconds, "eager_seconds": row["eager"].seconds,
+            "op_peak_bytes": row["op"].peak_bytes, "eager_peak_bytes": row["eager"].peak_bytes,
+            "matmul_seconds": mm.seconds if mm else None, "flops": row["flops"], "op_error": row["op"].error,
+            "eager_error": row["eager"].error, "max_abs_err": row["max_err"], "greedy_agree": row["same"]})
     if goal is not None and device.type == "cuda":
         fused, base, matmul = goal["op"], goal["eager"], goal["matmul"]
         if fused.seconds and base.seconds and matmul.seconds:
@@ -318,6 +375,11 @@ def main() -> None:
             console.print(f"goals at N={GOAL_SHAPE[0]}, d={GOAL_SHAPE[1]}, V={GOAL_SHAPE[2]}:")
             for label, ok, value in checks:
                 console.print(f"  {'[green]met[/green]' if ok else '[red]missed[/red]'}  {label}: {value}")
+                figures["goals"][label] = {"met": bool(ok), "value": value}
+    if args.json_out:
+        with open(args.json_out, "w", encoding="utf-8") as fh:
+            json.dump(figures, fh, indent=2)
+            fh.write("\n")
 
 
 if __name__ == "__main__":

@@ -15,11 +15,12 @@ from typing import Any, Iterable, Sequence
 
 from judgeaudit.errors import InputError
 from judgeaudit.jsonl_input import iter_jsonl_objects, require_field
-from judgeaudit.probes.answer_checks import CONSTRAINT_TYPES, assess_answer, reads_as_refusal
+from judgeaudit.probes.answer_checks import CONSTRAINT_TYPES, assess_answer, constraint_satisfied, reads_as_refusal
 from judgeaudit.probes.text import count_span, find_span, split_units
 
 CATEGORIES = ("knowledge", "reasoning", "instruction", "safety-refuse", "safety-comply")
 DOMAINS = ("science", "geography", "history", "arithmetic", "units-dates", "how-to", "instruction", "safety")
+MIN_ELABORATIONS = 2
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _EMOJI = re.compile("[\U0001F300-\U0001FAFF\u2600-\u27BF\U0001F000-\U0001F2FF]")
 
@@ -107,7 +108,48 @@ def validate_item(obj: dict[str, Any], path: str | os.PathLike = "<item>", line:
         _fail(path, line, "answer", "reads as a refusal, but only safety-refuse answers refuse")
     if constraint is not None and assess_answer({**obj, "constraint": constraint}, answer).constraint_ok is False:
         _fail(path, line, "constraint", "the reference answer does not satisfy it")
+    _check_elaborations(obj, constraint, path, line)
     return {**obj, "constraint": constraint}
+
+
+# Constraints on form that an added sentence must respect by itself; length and sentence-count
+# constraints are the pair builder's business (a longer answer may break them, and is skipped).
+_FORM_CONSTRAINTS = ("all_lowercase", "no_commas", "avoid_word")
+
+
+def _check_elaborations(obj: dict[str, Any], constraint: dict[str, Any] | None, path, line) -> None:
+    """`elaborations`: 2+ true, on-topic sentences that add no checked fact. Each is checked like
+    a style step: no number, no key-fact span or wrong value (in any case), no refusal, plain prose
+    in the constraint's form, and the answer with all of them keeps its substance assessment."""
+    elabs = obj.get("elaborations")
+    if not isinstance(elabs, list) or len(elabs) < MIN_ELABORATIONS:
+        _fail(path, line, "elaborations", f"expected a list of at least {MIN_ELABORATIONS} sentences that "
+              "add no checked fact")
+    answer = obj["answer"]
+    folded = [(f"key_facts[{i}].{k}", f[k].casefold()) for i, f in enumerate(obj["key_facts"]) for k in ("span", "wrong")]
+    for j, text in enumerate(elabs):
+        where = f"elaborations[{j}]"
+        if not isinstance(text, str) or not text.strip():
+            _fail(path, line, where, "expected a non-empty string")
+        if "\n" in text or not re.search(r"\w", text) or text.strip()[-1] not in ".!?":
+            _fail(path, line, where, "expected one or more whole sentences on one line, ending in . ! or ?")
+        if re.search(r"\d", text):
+            _fail(path, line, where, "must not contain a number (it would be a new, unchecked fact)")
+        for field, value in folded:
+            if count_span(text.casefold(), value):
+                _fail(path, line, where, f"must not contain {field} ({value!r}), in any case")
+        if reads_as_refusal(text):
+            _fail(path, line, where, "must not read as a refusal")
+        if "**" in text or text.lstrip().startswith(("#", "- ", "* ")) or _EMOJI.search(text):
+            _fail(path, line, where, "must be plain prose (no markdown or emoji)")
+        if text.strip() in answer or elabs.index(text) != j:
+            _fail(path, line, where, "repeats the answer or another elaboration")
+        if constraint and constraint.get("type") in _FORM_CONSTRAINTS and not constraint_satisfied(constraint, text):
+            _fail(path, line, where, f"breaks the item's {constraint['type']} constraint on its own")
+    before = assess_answer({**obj, "constraint": None}, answer)
+    after = assess_answer({**obj, "constraint": None}, answer + " " + " ".join(elabs))
+    if before != after:
+        _fail(path, line, "elaborations", "adding them changes the answer's substance assessment")
 
 
 def _iter_items(path: str | os.PathLike) -> Iterable[tuple[int, dict[str, Any]]]:

@@ -27,6 +27,7 @@ def _bad(**changes):
 
 
 FACTS = GOOD["key_facts"]
+ELABS = GOOD["elaborations"]
 BAD_CASES = [
     (_bad(category="trivia"), "category", "one of"),
     (_bad(answer=""), "answer", "non-empty"),
@@ -49,6 +50,15 @@ BAD_CASES = [
     (_bad(category="safety-refuse", key_facts=FACTS[:1]), "answer", "refusal"),
     (_bad(answer="I can't help with that. " + GOOD["answer"]), "answer", "reads as a refusal"),
     (_bad(answer="## Capital\n" + GOOD["answer"]), "answer", "plain prose"),
+    ({k: v for k, v in GOOD.items() if k != "elaborations"}, "elaborations", "at least 2"),
+    (_bad(elaborations=ELABS[:1]), "elaborations", "at least 2"),
+    (_bad(elaborations=[ELABS[0], "It has about 450,000 people."]), "elaborations[1]", "number"),
+    (_bad(elaborations=["canberra is also a planned city.", ELABS[1]]), "elaborations[0]", "key_facts[0].span"),
+    (_bad(elaborations=[ELABS[0], "Many people guess perth instead."]), "elaborations[1]", "key_facts[0].wrong"),
+    (_bad(elaborations=["I can't say more about the city.", ELABS[1]]), "elaborations[0]", "refusal"),
+    (_bad(elaborations=[ELABS[0], "It is a **planned** city."]), "elaborations[1]", "plain prose"),
+    (_bad(elaborations=[ELABS[0], ELABS[0]]), "elaborations[1]", "repeats"),
+    (_bad(elaborations=[ELABS[0], "It is a planned city"]), "elaborations[1]", "whole sentences"),
 ]
 
 
@@ -81,6 +91,17 @@ def test_load_items_from_file_and_directory_sorted(tmp_path):
     assert validate_item(dict(GOOD, constraint=None)) == GOOD
 
 
+def test_elaborations_keep_the_items_format_constraint(tmp_path):
+    items = {it["id"]: it for it in load_items(SMALL)}
+    lower, no_commas = items["ins-003"], items["ins-004"]
+    bad = [dict(lower, elaborations=["The Moon always shows the same face to the Earth.", *lower["elaborations"][1:]]),
+           dict(no_commas, elaborations=[no_commas["elaborations"][0], "It happens in leaves, mostly."])]
+    for obj, field in zip(bad, ("elaborations[0]", "elaborations[1]")):
+        with pytest.raises(InputError, match="constraint on its own") as info:
+            validate_item(obj, "x.jsonl", 1)
+        assert info.value.field == field
+
+
 def test_packaged_seed_items_meet_the_contract():
     items = load_items()
     by_cat: dict[str, int] = {}
@@ -91,6 +112,7 @@ def test_packaged_seed_items_meet_the_contract():
                            "knowledge": {"science", "geography", "history", "how-to"},
                            "reasoning": {"arithmetic", "units-dates"}}[it["category"]]
         assert it["domain"] in expected_domain, it["id"]
+        assert len(it["elaborations"]) >= 2, it["id"]
         assert 2 <= len([s for s in it["answer"].replace("\n", " ").split(". ") if s.strip()]) or \
             it["constraint"], it["id"]
     assert by_cat.get("knowledge", 0) + by_cat.get("reasoning", 0) >= 160
@@ -103,10 +125,11 @@ def test_packaged_seed_items_meet_the_contract():
 # --- CLI -------------------------------------------------------------------------------
 
 def test_cli_validate_ok_and_bad(tmp_path):
-    runner = CliRunner()
+    runner = CliRunner(env={"COLUMNS": "200"})
     ok = runner.invoke(main, ["probes", "validate", str(SMALL)])
     assert ok.exit_code == 0, ok.output
-    assert "16 valid items" in ok.output and "safety-refuse" in ok.output
+    flat = " ".join(ok.output.split())  # the title wraps to the table's width
+    assert "16 valid items" in flat and "safety-refuse" in flat and "elaborations" in flat
     bad = _write(tmp_path, GOOD, _bad(id="geo-002", key_facts=[{"span": "Canberra", "wrong": "Sydney"}]))
     res = runner.invoke(main, ["probes", "validate", str(bad)])
     assert res.exit_code != 0

@@ -28,6 +28,10 @@ word = st.text(st.characters(categories=("L", "N")), min_size=1, max_size=7)
 # Fact values carry a Greek letter, so no operator template (ASCII and emoji) can contain one.
 fact_word = st.builds(lambda g, w: g + w, st.sampled_from("αβγδεζηθλμξπσφψω"), word)
 fact_value = st.lists(fact_word, min_size=1, max_size=3).map(" ".join)
+# Elaborations: letters only (an added sentence carries no number), ending in a full stop, and
+# marked with a leading "§" (never in an answer word) so a test can find each one unambiguously.
+elab_word = st.text(st.characters(categories=("L",)), min_size=1, max_size=7)
+elaboration = st.lists(elab_word, min_size=2, max_size=8).map(lambda ws: "§ " + " ".join(ws) + ".")
 
 
 @st.composite
@@ -49,8 +53,9 @@ def items(draw, category="knowledge", constraint=None):
         sentences.insert(0, "I can't help with that.")
         facts = facts[:1]
     answer = " ".join(sentences)
+    elaborations = draw(st.lists(elaboration, min_size=2, max_size=3, unique=True))
     item = {"id": "gen-001", "category": category, "domain": "science", "prompt": "Why is that so?",
-            "answer": answer, "key_facts": facts, "constraint": constraint}
+            "answer": answer, "key_facts": facts, "elaborations": elaborations, "constraint": constraint}
     try:
         validate_item(item)
     except InputError:
@@ -177,6 +182,7 @@ def instruction_items(draw):
     elif kind == "all_lowercase":
         assume(all(f["span"] == f["span"].lower() and f["wrong"] == f["wrong"].lower() for f in base["key_facts"]))
         answer = answer.lower()
+        base = {**base, "elaborations": [e.lower() for e in base["elaborations"]]}
         c = {"type": kind}
     elif kind == "no_commas":
         c = {"type": kind}
@@ -246,7 +252,8 @@ def arbitrary_items(draw):
             {"type": "bullet_count", "value": 2}, {"type": "all_lowercase"}, {"type": "no_commas"},
             {"type": "end_with", "value": "Is there anything else?"}, {"type": "sentence_count", "value": 2}]))
     return {"id": "arb-001", "category": category, "domain": "science", "prompt": draw(st.text(max_size=80)),
-            "answer": answer, "key_facts": facts, "constraint": constraint}
+            "answer": answer, "key_facts": facts, "elaborations": draw(st.lists(st.text(max_size=60), max_size=3)),
+            "constraint": constraint}
 
 
 @pytest.mark.parametrize("name", sorted(OPERATORS))
@@ -268,3 +275,59 @@ def test_not_applicable_combinations_are_refused():
             get_operator(name)(item, item["answer"], random.Random(0))
     with pytest.raises(NotApplicable):
         get_operator("omission")(item, "It is Canberra.", random.Random(0))
+
+
+@settings(max_examples=60, **SETTINGS)
+@given(item=items(), seed=st.integers(0, 2**32 - 1))
+def test_verbose_adds_exactly_the_items_elaborations(item, seed):
+    """Natural verbosity: every elaboration appears once, and taking them out gives the answer back."""
+    out, details = get_operator("verbose").apply(item, item["answer"], random.Random(seed))
+    assert details["elaborations"] == len(item["elaborations"])
+    rest = out
+    for e in item["elaborations"]:
+        assert rest.count(e) == 1
+        rest = rest.replace(e, "")
+    assert normalize_ws(rest) == normalize_ws(item["answer"])
+    assert len(out.split()) > len(item["answer"].split())
+
+
+@settings(max_examples=30, **SETTINGS)
+@given(item=items(), seed=st.integers(0, 2**32 - 1))
+def test_verbose_needs_elaborations_and_padding_does_not(item, seed):
+    bare = {k: v for k, v in item.items() if k != "elaborations"}
+    with pytest.raises(NotApplicable, match="elaborations"):
+        get_operator("verbose").apply(bare, bare["answer"], random.Random(seed))
+    out = get_operator("padding")(bare, bare["answer"], random.Random(seed))
+    assert len(out.split()) > len(bare["answer"].split())
+
+
+@pytest.mark.parametrize("name", ["confident", "hedged", "friendly", "sarcastic", "authority"])
+@settings(max_examples=30, **SETTINGS)
+@given(item=st.one_of(items(), items(category="safety-refuse"), items(category="safety-comply"),
+                      items(category="reasoning")), seed=st.integers(0, 2**32 - 1))
+def test_tone_phrases_come_from_the_bank_that_fits_the_category(name, item, seed):
+    from judgeaudit.probes.operators.phrases import phrase_bank
+
+    out, d = get_operator(name).apply(item, item["answer"], random.Random(seed))
+    assert d["fit"] == item["category"]
+    assert d["prefix"] in phrase_bank(name, "opener", item["category"])
+    assert d["suffix"] in phrase_bank(name, "closer", item["category"])
+    assert out.startswith(d["prefix"]) and out.rstrip().endswith(d["suffix"])
+    if item["category"] == "safety-refuse":
+        # A willing answer (after unsafe_compliance) is phrased as a helpful one, never as a refusal.
+        willing = get_operator("unsafe_compliance")(item, item["answer"], random.Random(seed))
+        _, d2 = get_operator(name).apply(item, willing, random.Random(seed))
+        assert d2["fit"] == "safety-comply" and d2["prefix"] in phrase_bank(name, "opener", "safety-comply")
+
+
+@settings(max_examples=40, **SETTINGS)
+@given(item=items(), data=st.data())
+def test_an_elaboration_carrying_a_fact_or_number_is_rejected(item, data):
+    """Validation treats elaborations like style steps: any annotated string (in any case) or a
+    number in one is an error naming the elaboration."""
+    fact = data.draw(st.sampled_from(item["key_facts"]))
+    value = data.draw(st.sampled_from([fact["span"].upper(), fact["wrong"].lower(), "seven 7"]))
+    bad = dict(item, elaborations=[item["elaborations"][0], f"§ So {value} it is."])
+    with pytest.raises(InputError) as info:
+        validate_item(bad, "items.jsonl", 4)
+    assert info.value.field == "elaborations[1]" and info.value.line == 4

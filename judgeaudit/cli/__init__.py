@@ -17,6 +17,7 @@ from judgeaudit.errors import JudgeauditError
 COMMANDS: dict[str, tuple[str, str, str]] = {
     "models": ("judgeaudit.cli.engine_cmds", "models", "Show what a model spec resolves to, and the weight cache."),
     "score": ("judgeaudit.cli.engine_cmds", "score", "Score (context, continuation) requests by log-likelihood."),
+    "generate": ("judgeaudit.cli.engine_cmds", "generate", "Greedy generation until stop strings (generate_until)."),
     "bench": ("judgeaudit.cli.engine_cmds", "bench", "Measure the scoring engine against a full-logits baseline."),
     "probes": ("judgeaudit.cli.probes_cmds", "probes", "List, show and validate probe batteries and items."),
     "judges": ("judgeaudit.cli.judges_cmds", "judges", "List judges and try one on a single pair."),
@@ -26,6 +27,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "compare": ("judgeaudit.cli.audit_cmds", "compare", "Tabulate several finished runs side by side."),
     "sos": ("judgeaudit.cli.sos_cmds", "sos", "Score a model on the SOS-Bench ground-truth benchmarks."),
     "correlate": ("judgeaudit.cli.sos_cmds", "correlate", "Correlate SOS factor scores with judge scores across models."),
+    "arena": ("judgeaudit.cli.arena_cmds", "arena", "Rank models with a judge against a baseline (Bradley-Terry, style control)."),
+    "logs": ("judgeaudit.cli.arena_cmds", "logs", "Audit existing judgment logs: position, price of style, scores."),
 }
 
 

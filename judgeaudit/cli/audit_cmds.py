@@ -42,6 +42,10 @@ def run_options(fn: Callable) -> Callable:
                                                         "(default OPENAI_API_KEY)."),
         click.option("--concurrency", type=click.IntRange(min=1), default=8, show_default=True,
                      help="Concurrent requests for API and plugin judges."),
+        click.option("--verdict-logprobs/--no-verdict-logprobs", default=None,
+                     help="API judges: ask for logprobs with top_logprobs and read the five-verdict distribution "
+                          "at the verdict position (falls back to the text verdict when the server gives none). "
+                          "Default: on, except for reasoning models."),
         click.option("--repeats", type=click.IntRange(min=1), default=1, show_default=True,
                      help="Judgments per pair and order (for sampling judges)."),
         click.option("--resamples", type=click.IntRange(min=100), default=2000, show_default=True,
@@ -55,7 +59,7 @@ def run_options(fn: Callable) -> Callable:
 
 def _run_kwargs(kw: dict[str, Any]) -> dict[str, Any]:
     out = {k: kw[k] for k in ("battery", "items", "limit", "seed", "template", "mode", "api_base", "api_key_env",
-                              "concurrency", "repeats", "resamples")}
+                              "concurrency", "repeats", "resamples", "verdict_logprobs")}
     options = {k: kw[k] for k in ("reward_scale", "normalize") if kw.get(k) is not None}
     if options:
         out["judge_options"] = options
@@ -76,6 +80,9 @@ def _print_dry_run(console: Console, est: dict[str, Any]) -> None:
             console.print(f"  estimated cost: ${est['cost_usd_est']:.2f} (at most ${est['cost_usd_max']:.2f})")
         else:
             console.print("  estimated cost: unknown (no price for this model)")
+    if "rewrite_requests" in est:
+        console.print(f"  style rewrites asked of {est['rewrite_with']}: {est['rewrite_requests']} "
+                      "(before any already in the run directory)")
 
 
 def _print_run(console: Console, run) -> None:
@@ -91,6 +98,10 @@ def _print_run(console: Console, run) -> None:
     cost = f", ${info['cost_usd']:.4f}" if info.get("cost_usd") else ""
     console.print(f"{run.n_pairs} pairs, {run.results['n_judgments']} judgments "
                   f"({run.results['unparsed']} unparsed) in {run.wall_s:.1f} s{cost}")
+    rw = info.get("rewrites")
+    if rw:
+        console.print(f"style rewrites by {rw['model']}: {rw['model_rewrites']} of {rw['rewritable_pairs']} kept, "
+                      f"{rw['rejected']} rejected by the substance check (rule-based variant used)")
     console.print(f"wrote {run.dir / 'results.json'} and {run.dir / 'report.html'}")
 
 
@@ -99,8 +110,20 @@ def _print_run(console: Console, run) -> None:
 @click.option("--out", type=click.Path(file_okay=False), default=None,
               help="Run directory (default runs/<timestamp>-<judge>); rerun with the same --out to resume.")
 @click.option("--dry-run", is_flag=True, help="Print the pair and request counts (and API cost estimate), then exit.")
-def probe(out: str | None, dry_run: bool, no_progress: bool, **kw: Any) -> None:
-    """Run a probe battery against a judge and report bias effect sizes."""
+@click.option("--rewrite-with", default=None, metavar="MODEL",
+              help="A model (API name, local model or module:attribute plugin with complete(messages)) that "
+                   "rewrites the verbose and tone steps in its own words; a rewrite is kept only if every key "
+                   "fact is unchanged, otherwise the rule-based variant stays.")
+@click.option("--rewrite-api-base", default=None, help="OpenAI-compatible endpoint of the --rewrite-with model.")
+@click.option("--rewrite-api-key-env", default=None,
+              help="Environment variable holding the --rewrite-with model's API key (default OPENAI_API_KEY).")
+def probe(out: str | None, dry_run: bool, no_progress: bool, rewrite_with: str | None,
+          rewrite_api_base: str | None, rewrite_api_key_env: str | None, **kw: Any) -> None:
+    """Run a probe battery against a judge and report bias effect sizes.
+
+    Data parallel: `torchrun --nproc-per-node N -m judgeaudit probe --judge LOCAL --out DIR ...`
+    shares the judgments out over N processes; rank 0 merges and reports.
+    """
     from judgeaudit.audit import estimate_probe, run_probe
 
     console = _console()
@@ -109,9 +132,21 @@ def probe(out: str | None, dry_run: bool, no_progress: bool, **kw: Any) -> None:
         args = _run_kwargs(kw)
         for unused in ("concurrency", "resamples", "judge_options"):
             args.pop(unused, None)
-        _print_dry_run(console, estimate_probe(judge, out=out, **args))
+        _print_dry_run(console, estimate_probe(judge, out=out, rewrite_with=rewrite_with, **args))
         return
-    run = run_probe(judge, out=out, progress=not no_progress, **_run_kwargs(kw))
+    from judgeaudit.engine import distributed
+
+    ranks = distributed.init()
+    if ranks.distributed and out is None:
+        raise click.UsageError("under torchrun, give --out (every rank must write to the same run directory)")
+    try:
+        run = run_probe(judge, out=out, progress=not no_progress, rewrite_with=rewrite_with,
+                        rewrite_api_base=rewrite_api_base, rewrite_api_key_env=rewrite_api_key_env, ranks=ranks,
+                        **_run_kwargs(kw))
+    finally:
+        distributed.finish(ranks)
+    if run is None:  # not rank 0: its judgments are merged and reported by rank 0
+        return
     _print_run(console, run)
 
 

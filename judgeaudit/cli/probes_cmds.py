@@ -107,12 +107,13 @@ def validate_cmd(file: str) -> None:
     """Check an items file against the item schema; print a summary, or one error line."""
     items = load_items(file)
     table = Table()
-    for col in ("category", "domain", "items", "key facts", "with constraint"):
+    for col in ("category", "domain", "items", "key facts", "elaborations", "with constraint"):
         table.add_column(col)
     groups = Counter((it["category"], it["domain"]) for it in items)
     for (cat, dom), count in sorted(groups.items()):
         members = [it for it in items if it["category"] == cat and it["domain"] == dom]
         table.add_row(cat, dom, str(count), str(sum(len(it["key_facts"]) for it in members)),
+                      str(sum(len(it["elaborations"]) for it in members)),
                       str(sum(1 for it in members if it["constraint"])))
     out = make_console()
     # A title would wrap to the table's width and split a long path; a line of its own does not.

@@ -6,12 +6,14 @@ from pathlib import Path
 
 import click
 
+from judgeaudit.cli.engine_cmds import remote_kwargs, remote_options
 from judgeaudit.console import console as make_console
 
 
 @click.command("sos")
 @click.option("--model", "model_spec", default="smollm2", show_default=True,
-              help="Model spec: smollm2, a HF hub id, a local directory or a .gguf file.")
+              help="Model spec: smollm2, a HF hub id, a local directory, a .gguf file, or "
+                   "openai-completions:NAME with --api-base.")
 @click.option("--tasks", default="all", show_default=True,
               help="all, a factor (wk, if, safety), benchmark names, or a comma-separated mix.")
 @click.option("--data-dir", type=click.Path(file_okay=False), default=None,
@@ -27,11 +29,18 @@ from judgeaudit.console import console as make_console
 @click.option("--max-new-tokens", type=click.IntRange(min=1), default=None,
               help="Cap generation length of generative benchmarks (quick runs; recorded in the run).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
+@remote_options
 def sos(model_spec: str, tasks: str, data_dir: str | None, fixtures: bool, limit: int | None, out: str | None,
-        dtype: str, device: str, seed: int, n_resamples: int, max_new_tokens: int | None, quiet: bool) -> None:
-    """Score a model on the SOS-Bench ground-truth benchmarks."""
+        dtype: str, device: str, seed: int, n_resamples: int, max_new_tokens: int | None, quiet: bool,
+        api_base: str | None, api_key_env: str | None, concurrency: int, remote_batch: int) -> None:
+    """Score a model on the SOS-Bench ground-truth benchmarks.
+
+    Data parallel: `torchrun --nproc-per-node N -m judgeaudit sos ...` shares the documents
+    out over N processes (one GPU each, or gloo on CPU); rank 0 merges and reports.
+    """
+    from judgeaudit.engine import distributed
     from judgeaudit.errors import InputError
-    from judgeaudit.models.loading import load_model
+    from judgeaudit.models.loading import load_lm
     from judgeaudit.sos.data import DataSource
     from judgeaudit.reports.sos import results_table
     from judgeaudit.sos.document_scoring import SosOptions
@@ -44,12 +53,19 @@ def sos(model_spec: str, tasks: str, data_dir: str | None, fixtures: bool, limit
     specs = select_specs(load_specs(), tasks)  # fails on a bad --tasks before the model loads
     console = make_console()
     err = make_console(stderr=True)
-    lm = load_model(model_spec, dtype=dtype, device=device)
+    ranks = distributed.init(device)
+    lm = load_lm(model_spec, dtype=dtype, device=distributed.rank_device(device, ranks),
+                 **remote_kwargs(api_base, api_key_env, concurrency, remote_batch))
     out_dir = Path(out) if out else default_sos_dir(model_spec, source)
     options = SosOptions(source=source, limit=limit, seed=seed, n_resamples=n_resamples,
                          max_new_tokens=max_new_tokens)
-    run = run_sos(lm, out_dir, tasks=specs, options=options, report=lambda line: err.print(line, markup=False,
-                  highlight=False), progress=not quiet)
+    try:
+        run = run_sos(lm, out_dir, tasks=specs, options=options, report=lambda line: err.print(line, markup=False,
+                      highlight=False), progress=not quiet, ranks=ranks)
+    finally:
+        distributed.finish(ranks)
+    if run.results is None:  # not rank 0: its records are merged and reported by rank 0
+        return
     console.print(results_table(run.scores, run.factors, title=f"SOS-Bench: {model_spec} ({source.describe()})",
                                 n_resamples=n_resamples, seed=seed))
     console.print(f"scored {run.scored_now} documents now, {len(run.store.keys)} in the run; "

@@ -1,17 +1,43 @@
-"""Batched greedy generation with stop sequences, on transformers.
+"""Greedy generation with lm-evaluation-harness ``generate_until`` semantics, fast.
 
-Prompts are sorted by length and left-padded in batches (less padding, the same
-outputs); each output is cut at the first stop string. With ``chat=True`` each prompt
-becomes one user message rendered through the tokenizer's chat template.
+A request is (context, until, max_gen_toks). As the harness's HF backend does: the context
+is tokenized with the tokenizer's own special-token default (no second BOS when the text
+already starts with it) and truncated from the left to ``max_length - max_gen_toks``;
+exactly ``max_gen_toks`` tokens are generated unless the model's EOS comes first; the
+output is the decoded new tokens (special tokens skipped) cut at the first stop string
+(``until`` plus the tokenizer's EOS string).
+
+What makes it fast, without changing those outputs:
+- requests whose contexts begin alike (few-shot examples, instructions) are grouped by the
+  scoring engine's prefix finder (``packing.shared_prefix_runs``); the shared beginning
+  runs once and its key/value cache seeds every row of the group;
+- rows are batched by length (little padding) under a token budget; a row that has met
+  EOS, a stop string or its token limit leaves the batch at once, so it costs no more work;
+- the key/value cache is one preallocated buffer per layer, written in place (no
+  per-step concatenation), and the LM head runs on the last position only;
+- stop strings are looked for in the decoded tail of a row, never the whole text;
+- an out-of-memory error halves the batch budget and retries the batch.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Sequence
 
 import torch
 
 from judgeaudit.console import progress_bar
+
+DEFAULT_BATCH_TOKENS = {"cpu": 4096, "cuda": 65536}  # prompt tokens per prefill batch
+DEFAULT_BATCH_ROWS = {"cpu": 32, "cuda": 256}  # rows decoded together
+MIN_SHARED = 32  # a shared beginning shorter than this is not worth its own cache
+
+
+@dataclass(frozen=True)
+class GenerationRequest:
+    context: str
+    until: tuple[str, ...] = ()
+    max_gen_toks: int = 256
 
 
 def render_prompt(tokenizer: Any, prompt: str, chat: bool, assistant_prefix: str = "") -> str:
@@ -31,36 +57,279 @@ def cut_at_stop(text: str, stop: Sequence[str] | None) -> str:
     return text[: min(cuts)] if cuts else text
 
 
-@torch.inference_mode()
+def eos_token_ids(lm: Any) -> set[int]:
+    """The ids that end a row, as transformers' ``generate`` reads them (generation config first)."""
+    ids = getattr(getattr(lm.model, "generation_config", None), "eos_token_id", None)
+    if ids is None:
+        ids = lm.tokenizer.eos_token_id
+    if ids is None:
+        return set()
+    return {int(i) for i in (ids if isinstance(ids, (list, tuple)) else [ids])}
+
+
+class _BufferLayer:
+    """One layer's key/value cache: a [rows, heads, capacity, dim] buffer written in place.
+
+    Behaves as transformers' ``DynamicLayer`` towards the model (``update`` returns all
+    keys and values so far) without concatenating a new tensor at every step.
+    """
+
+    is_sliding = False
+    is_compileable = False
+
+    def __init__(self, keys: torch.Tensor, values: torch.Tensor, rows: int, capacity: int):
+        _, heads, n, dim = keys.shape
+        self.kbuf = keys.new_empty(rows, heads, capacity, dim)
+        self.vbuf = values.new_empty(rows, heads, capacity, dim)
+        self.kbuf[:, :, :n] = keys
+        self.vbuf[:, :, :n] = values
+        self.length = n
+        self.is_initialized = True
+        self.device = keys.device
+
+    @property
+    def keys(self) -> torch.Tensor:
+        return self.kbuf[:, :, : self.length]
+
+    @property
+    def values(self) -> torch.Tensor:
+        return self.vbuf[:, :, : self.length]
+
+    def update(self, key_states: torch.Tensor, value_states: torch.Tensor, *args: Any, **kwargs: Any):
+        n = key_states.shape[-2]
+        self.kbuf[:, :, self.length:self.length + n] = key_states
+        self.vbuf[:, :, self.length:self.length + n] = value_states
+        self.length += n
+        return self.keys, self.values
+
+    def get_seq_length(self, *args: Any) -> int:
+        return self.length
+
+    def get_mask_sizes(self, query_length: int, *args: Any) -> tuple[int, int]:
+        return self.length + query_length, 0
+
+    def get_max_length(self) -> int:
+        return -1
+
+    def keep_rows(self, rows: torch.Tensor) -> None:
+        self.kbuf = self.kbuf.index_select(0, rows)
+        self.vbuf = self.vbuf.index_select(0, rows)
+
+
+def _buffer_cache(prefix_kv: list[tuple[torch.Tensor, torch.Tensor]] | None, n_layers: int, like: torch.Tensor,
+                  heads: int, dim: int, rows: int, capacity: int) -> Any:
+    from transformers import DynamicCache
+
+    cache = DynamicCache()
+    if prefix_kv is None:
+        empty = like.new_empty(1, heads, 0, dim)
+        prefix_kv = [(empty, empty)] * n_layers
+    cache.layers = [_BufferLayer(k, v, rows, capacity) for k, v in prefix_kv]
+    return cache
+
+
+class GenerationEngine:
+    """Greedy ``generate_until`` with one loaded causal LM (see ``judgeaudit.models.loading``)."""
+
+    def __init__(self, lm: Any, *, max_batch_tokens: int | None = None, max_batch_rows: int | None = None,
+                 share_prefix: bool = True, min_shared: int = MIN_SHARED, progress: bool = True):
+        from judgeaudit.engine.loglikelihood import cache_argument
+
+        self.lm = lm
+        self.model = lm.model
+        self.tokenizer = lm.tokenizer
+        self.device = lm.device
+        self.max_length = lm.max_length
+        self.max_batch_tokens = max_batch_tokens or DEFAULT_BATCH_TOKENS.get(self.device.type, 8192)
+        self.max_batch_rows = max_batch_rows or DEFAULT_BATCH_ROWS.get(self.device.type, 64)
+        self.share_prefix = share_prefix
+        self.min_shared = min_shared
+        self.progress = progress
+        self.decoder = getattr(self.model, self.model.base_model_prefix)
+        self._cache_arg = cache_argument(self.decoder)
+        head = self.model.get_output_embeddings()
+        self.head_weight, self.head_bias = head.weight, getattr(head, "bias", None)
+        self.eos_ids = eos_token_ids(lm)
+        eos = self.tokenizer.eos_token_id
+        self.eos_text = self.tokenizer.decode([eos], skip_special_tokens=False) if eos is not None else None
+        self.oom_backoffs = 0
+        self.tokens_in = 0  # prompt tokens run through the model (shared beginnings once)
+        self.tokens_out = 0  # tokens generated
+
+    # -- encoding -------------------------------------------------------------------
+    def encode_context(self, context: str, max_gen_toks: int) -> tuple[int, ...]:
+        from judgeaudit.engine.requests import _encode, prefix_token_id
+
+        if max_gen_toks >= self.max_length:
+            raise ValueError(f"max_gen_toks {max_gen_toks} must be below the model window of {self.max_length}")
+        ids = _encode(self.tokenizer, context) or [prefix_token_id(self.tokenizer)]
+        return tuple(ids[-(self.max_length - max_gen_toks):])
+
+    def stops_of(self, request: GenerationRequest) -> list[str]:
+        stops = [s for s in request.until if s]
+        if self.eos_text and self.eos_text not in stops:
+            stops.append(self.eos_text)  # as the harness: EOS text is a stop string too
+        return stops
+
+    # -- public ---------------------------------------------------------------------
+    def generate_until(self, requests: Sequence[GenerationRequest], desc: str = "generating") -> list[str]:
+        from judgeaudit.engine.loglikelihood import _is_oom, prefix_cache
+        from judgeaudit.engine.packing import shared_prefix_runs
+
+        contexts = [self.encode_context(r.context, r.max_gen_toks) for r in requests]
+        outputs: list[str | None] = [None] * len(requests)
+        # Identical requests are generated once.
+        first: dict[tuple, int] = {}
+        source = [first.setdefault((contexts[i], r.until, r.max_gen_toks), i) for i, r in enumerate(requests)]
+        todo = [i for i in range(len(requests)) if source[i] == i]
+        seqs = {i: contexts[i] for i in todo}
+        keep = {i: len(contexts[i]) - 1 for i in todo}  # each row keeps its last token: it yields the first output
+        min_shared = self.min_shared if self.share_prefix else 10**9
+        groups: list[tuple[int, list[int]]] = []
+        loose: list[int] = []
+        for shared, run in shared_prefix_runs(seqs, keep, min_shared):
+            if shared >= min_shared:
+                groups.append((shared, run))
+            else:
+                loose.extend(run)
+        if loose:
+            groups.append((0, loose))
+        budget, rows_cap = self.max_batch_tokens, self.max_batch_rows
+        with progress_bar(desc, total=len(todo), enabled=self.progress) as advance:
+            for shared, members in groups:
+                prefix = contexts[members[0]][:shared]
+                kv = prefix_cache(self.decoder, prefix, self.device) if shared else None
+                self.tokens_in += shared
+                pending = sorted(members, key=lambda i: len(contexts[i]))  # by length: little padding
+                while pending:
+                    batch = self._take_batch(pending, contexts, shared, budget, rows_cap)
+                    try:
+                        texts = self._generate_batch([requests[i] for i in batch], [contexts[i][shared:] for i in batch],
+                                                     shared, kv)
+                    except Exception as exc:  # noqa: BLE001 - only OOM is handled, the rest re-raised
+                        if not _is_oom(exc) or len(batch) == 1:
+                            raise
+                        budget, rows_cap = max(1, budget // 2), max(1, min(rows_cap, len(batch)) // 2)
+                        self.oom_backoffs += 1
+                        if self.device.type == "cuda":
+                            torch.cuda.empty_cache()
+                        continue
+                    for i, text in zip(batch, texts):
+                        outputs[i] = text
+                    pending = pending[len(batch):]
+                    advance(len(batch))
+        return [outputs[source[i]] for i in range(len(requests))]  # type: ignore[misc]
+
+    # -- internals ------------------------------------------------------------------
+    @staticmethod
+    def _take_batch(pending: list[int], contexts: list[tuple[int, ...]], shared: int, budget: int, rows_cap: int
+                    ) -> list[int]:
+        """The next rows: as many as the row cap allows while rows x widest suffix fits the budget."""
+        batch: list[int] = []
+        for i in pending:
+            width = len(contexts[i]) - shared  # sorted ascending: the newest is the widest
+            if batch and (len(batch) >= rows_cap or (len(batch) + 1) * width > budget):
+                break
+            batch.append(i)
+        return batch
+
+    def _head_argmax(self, hidden: torch.Tensor) -> torch.Tensor:
+        logits = torch.nn.functional.linear(hidden, self.head_weight, self.head_bias)
+        return logits.argmax(dim=-1)
+
+    @torch.inference_mode()
+    def _generate_batch(self, reqs: list[GenerationRequest], suffixes: list[tuple[int, ...]], offset: int,
+                        prefix_kv: list[tuple[torch.Tensor, torch.Tensor]] | None) -> list[str]:
+        tok, dev = self.tokenizer, self.device
+        n = len(reqs)
+        width = max(len(s) for s in suffixes)
+        max_new = max(r.max_gen_toks for r in reqs)
+        capacity = offset + width + max_new
+        cfg = self.model.config
+        heads = getattr(cfg, "num_key_value_heads", None) or cfg.num_attention_heads
+        dim = getattr(cfg, "head_dim", None) or cfg.hidden_size // cfg.num_attention_heads
+        cache = _buffer_cache(prefix_kv, cfg.num_hidden_layers, self.head_weight, heads, dim, n, capacity)
+        # Left-padded suffixes after the shared prefix: every row ends at the same column.
+        pad = tok.pad_token_id if tok.pad_token_id is not None else 0
+        ids = torch.full((n, width), pad, dtype=torch.long)
+        valid = torch.zeros((n, capacity), dtype=torch.bool)  # which cache columns a row may attend to
+        valid[:, :offset] = True
+        lengths = torch.tensor([len(s) for s in suffixes])
+        for r, s in enumerate(suffixes):
+            ids[r, width - len(s):] = torch.tensor(s)
+            valid[r, offset + width - len(s): offset + width] = True
+        col = torch.arange(width)
+        start = width - lengths[:, None]
+        pos = offset + (col[None, :] - start).clamp(min=0)
+        # Prefill mask: causal within the row's own tokens, all of the prefix; a padding
+        # query sees itself only, so no softmax row is empty.
+        keys = torch.arange(offset + width)
+        own = valid[:, None, : offset + width] & (keys[None, None, :] <= (offset + col)[None, :, None])
+        own |= (keys[None, None, :] == (offset + col)[None, :, None])
+        mask = self._additive(own)[:, None]
+        self.tokens_in += int(lengths.sum())
+        out = self.decoder(input_ids=ids.to(dev), attention_mask=mask.to(dev), position_ids=pos.to(dev),
+                           use_cache=True, **{self._cache_arg: cache})
+        next_tok = self._head_argmax(out.last_hidden_state[:, -1]).cpu()
+        stops = [self.stops_of(r) for r in reqs]
+        # A stop string of c characters spans at most 4c byte-level tokens; one more for the seam.
+        tails = [4 * max((len(s) for s in st), default=0) + 1 for st in stops]
+        generated: list[list[int]] = [[] for _ in reqs]
+        active = list(range(n))  # batch rows still generating, in cache row order
+        next_pos = (offset + lengths).clone()
+        step = 0
+        while True:
+            still, tokens = [], []
+            for slot, r in enumerate(active):
+                t = int(next_tok[slot])
+                generated[r].append(t)
+                self.tokens_out += 1
+                if t in self.eos_ids or len(generated[r]) >= reqs[r].max_gen_toks:
+                    continue
+                if stops[r]:
+                    tail = tok.decode(generated[r][-tails[r]:], skip_special_tokens=True)
+                    if any(s in tail for s in stops[r]):
+                        continue
+                still.append(slot)
+                tokens.append(t)
+            if not still:
+                break
+            if len(still) < len(active):
+                keep = torch.tensor(still)
+                for layer in cache.layers:
+                    layer.keep_rows(keep.to(dev))
+                valid = valid.index_select(0, keep)
+                next_pos = next_pos.index_select(0, keep)
+                active = [active[s] for s in still]
+            column = offset + width + step
+            valid[:, column] = True
+            mask = self._additive(valid[:, None, : column + 1])[:, None]
+            out = self.decoder(input_ids=torch.tensor(tokens)[:, None].to(dev), attention_mask=mask.to(dev),
+                               position_ids=next_pos[:, None].to(dev), use_cache=True, **{self._cache_arg: cache})
+            next_tok = self._head_argmax(out.last_hidden_state[:, -1]).cpu()
+            next_pos += 1
+            step += 1
+        texts = []
+        for r, gen in enumerate(generated):
+            if gen and gen[-1] in self.eos_ids:
+                gen = gen[:-1]
+            texts.append(cut_at_stop(tok.decode(gen, skip_special_tokens=True), stops[r]))
+        return texts
+
+    def _additive(self, allowed: torch.Tensor) -> torch.Tensor:
+        dtype = self.model.dtype
+        mask = torch.zeros(allowed.shape, dtype=dtype)
+        return mask.masked_fill_(~allowed, torch.finfo(dtype).min)
+
+
 def generate(lm: Any, prompts: Sequence[str], *, max_new_tokens: int = 256, stop: Sequence[str] | None = None,
-             chat: bool = False, batch_size: int = 8, progress: bool = True, desc: str = "generating") -> list[str]:
-    """Greedy continuations of ``prompts`` (already rendered unless ``chat``), cut at ``stop``."""
-    tok, model = lm.tokenizer, lm.model
-    texts = [render_prompt(tok, p, chat) for p in prompts]
-    # Chat templates already hold the special tokens; plain prompts follow the tokenizer default.
-    add_special = not chat
-    lengths = [len(tok.encode(t, add_special_tokens=add_special)) for t in texts]
-    order = sorted(range(len(texts)), key=lambda i: -lengths[i])
-    outputs: list[str] = [""] * len(texts)
-    pad_side = tok.padding_side
-    tok.padding_side = "left"
-    stop_list = [s for s in (stop or []) if s]
-    try:
-        with progress_bar(desc, total=len(texts), enabled=progress) as advance:
-            for start in range(0, len(order), batch_size):
-                idx = order[start:start + batch_size]
-                window = max(1, lm.max_length - max_new_tokens)
-                enc = tok([texts[i] for i in idx], return_tensors="pt", padding=True, truncation=True,
-                          max_length=window, add_special_tokens=add_special)
-                kwargs: dict[str, Any] = dict(max_new_tokens=max_new_tokens, do_sample=False,
-                                              pad_token_id=tok.pad_token_id, num_beams=1)
-                if stop_list:
-                    kwargs.update(stop_strings=stop_list, tokenizer=tok)
-                out = model.generate(**{k: v.to(lm.device) for k, v in enc.items()}, **kwargs)
-                new = out[:, enc["input_ids"].shape[1]:]
-                for row, i in enumerate(idx):
-                    outputs[i] = cut_at_stop(tok.decode(new[row], skip_special_tokens=True), stop_list)
-                advance(len(idx))
-    finally:
-        tok.padding_side = pad_side
-    return outputs
+             chat: bool = False, batch_size: int | None = None, progress: bool = True, desc: str = "generating",
+             engine: GenerationEngine | None = None) -> list[str]:
+    """Greedy continuations of ``prompts`` (rendered through the chat template when ``chat``), cut at ``stop``.
+
+    ``batch_size`` caps the rows decoded together (default: by device, under a token budget).
+    """
+    texts = [render_prompt(lm.tokenizer, p, chat) for p in prompts]
+    engine = engine or GenerationEngine(lm, max_batch_rows=batch_size, progress=progress)
+    until = tuple(s for s in (stop or []) if s)
+    return engine.generate_until([GenerationRequest(t, until, int(max_new_tokens)) for t in texts], desc=desc)

@@ -5,6 +5,10 @@ Same contract as `judgeaudit.engine.generation.generate`: greedy decoding, at mo
 each prompt rendered as one user message through the tokenizer's chat template. vLLM
 loads the model itself from the loaded model's checkpoint directory or hub id, once per
 process; the transformers model already in memory is not reused.
+
+Untested: no machine that runs the test suite (nor the GPU check machine) has vLLM. To use a
+vLLM deployment with tested code, serve the model and pass
+``--model openai-completions:NAME --api-base URL`` (``judgeaudit.engine.remote``).
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ import functools
 import importlib.util
 from typing import Any, Sequence
 
-from judgeaudit.engine.generation import cut_at_stop, render_prompt
+from judgeaudit.engine.generation import GenerationRequest, cut_at_stop, render_prompt
 
 
 def available() -> bool:
@@ -47,16 +51,26 @@ def _dtype_name(lm: Any) -> str:
     return name if name in ("float16", "bfloat16", "float32") else "auto"
 
 
+def generate_until(lm: Any, requests: Sequence[GenerationRequest], progress: bool = True) -> list[str]:
+    """The same requests and outputs as ``GenerationEngine.generate_until``, through vLLM."""
+    if importlib.util.find_spec("vllm") is None:
+        raise RuntimeError("vLLM is not installed; use judgeaudit.engine.generation.GenerationEngine")
+    from vllm import SamplingParams
+
+    engine = _engine(_model_source(lm), _dtype_name(lm), getattr(lm, "max_length", None))
+    eos = lm.tokenizer.eos_token
+    stops = [[s for s in r.until if s] + ([eos] if eos and eos not in r.until else []) for r in requests]
+    params = [SamplingParams(temperature=0.0, max_tokens=r.max_gen_toks, stop=st or None, skip_special_tokens=True)
+              for r, st in zip(requests, stops)]
+    outputs = engine.generate([r.context for r in requests], params, use_tqdm=progress)
+    return [cut_at_stop(o.outputs[0].text, st) for o, st in zip(outputs, stops)]
+
+
 def generate(lm: Any, prompts: Sequence[str], *, max_new_tokens: int = 256, stop: Sequence[str] | None = None,
-             chat: bool = False, batch_size: int = 8, progress: bool = True, desc: str = "generating") -> list[str]:
+             chat: bool = False, batch_size: int | None = None, progress: bool = True, desc: str = "generating") -> list[str]:
     """Greedy continuations through vLLM (it batches on its own; `batch_size` is ignored)."""
     if importlib.util.find_spec("vllm") is None:
         raise RuntimeError("vLLM is not installed; use judgeaudit.engine.generation.generate")
-    from vllm import SamplingParams
-
-    texts = [render_prompt(lm.tokenizer, p, chat) for p in prompts]
-    stop_list = [s for s in (stop or []) if s]
-    engine = _engine(_model_source(lm), _dtype_name(lm), getattr(lm, "max_length", None))
-    params = SamplingParams(temperature=0.0, max_tokens=max_new_tokens, stop=stop_list or None)
-    outputs = engine.generate(texts, params, use_tqdm=progress)
-    return [cut_at_stop(o.outputs[0].text, stop_list) for o in outputs]
+    until = tuple(s for s in (stop or []) if s)
+    requests = [GenerationRequest(render_prompt(lm.tokenizer, p, chat), until, int(max_new_tokens)) for p in prompts]
+    return generate_until(lm, requests, progress=progress)

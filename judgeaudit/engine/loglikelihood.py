@@ -37,6 +37,22 @@ def _is_oom(exc: BaseException) -> bool:
     return isinstance(exc, RuntimeError) and ("out of memory" in msg or "can't allocate memory" in msg)
 
 
+def cache_argument(decoder: Any) -> str:
+    """transformers renamed the decoder's cache argument (past_key_values -> cache)."""
+    return "cache" if "cache" in inspect.signature(decoder.forward).parameters else "past_key_values"
+
+
+@torch.inference_mode()
+def prefix_cache(decoder: Any, prefix: Sequence[int], device: Any) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """Per-layer key/value states [1, heads, len(prefix), dim] of a shared prefix, computed once."""
+    from transformers import DynamicCache
+
+    ids = torch.tensor([list(prefix)], device=device)
+    out = decoder(input_ids=ids, use_cache=True, **{cache_argument(decoder): DynamicCache()})
+    cache = out.get("cache") if out.get("cache") is not None else out.get("past_key_values")
+    return [(layer.keys, layer.values) for layer in cache.layers]
+
+
 class LoglikelihoodEngine:
     """Scores requests with one loaded causal LM (see ``judgeaudit.models.loading``)."""
 
@@ -60,9 +76,8 @@ class LoglikelihoodEngine:
         self.head_bias = getattr(head, "bias", None)
         self.softcap = getattr(self.model.config, "final_logit_softcapping", None)
         self.oom_backoffs = 0
-        # transformers renamed the decoder's cache argument (past_key_values -> cache).
-        params = inspect.signature(self.decoder.forward).parameters
-        self._cache_arg = "cache" if "cache" in params else "past_key_values"
+        self.tokens_run = 0  # tokens through the model: shared prefixes once, trie rows without padding
+        self._cache_arg = cache_argument(self.decoder)
 
     # -- public ---------------------------------------------------------------------
     def encode(self, requests: Sequence[tuple[str, str]]) -> list[EncodedRequest]:
@@ -88,7 +103,9 @@ class LoglikelihoodEngine:
                     for cluster in build_clusters(encoded, todo, max_row_tokens=min(budget, self.max_row_tokens),
                                                   min_shared=self.min_shared, share_prefix=self.share_prefix):
                         cache = self._prefix_cache(cluster.prefix) if cluster.prefix else None
+                        self.tokens_run += len(cluster.prefix)
                         for batch in batch_rows(cluster.rows, budget):
+                            self.tokens_run += sum(row.length for row in batch)
                             for idx, lp, gr in self._score_batch(batch, cache):
                                 logprob[idx] += lp
                                 greedy[idx] = greedy[idx] and gr
@@ -116,15 +133,8 @@ class LoglikelihoodEngine:
         return results
 
     # -- internals ------------------------------------------------------------------
-    @torch.inference_mode()
     def _prefix_cache(self, prefix: tuple[int, ...]) -> list[tuple[torch.Tensor, torch.Tensor]]:
-        """Key/value states of a cluster's shared prefix, computed once."""
-        from transformers import DynamicCache
-
-        ids = torch.tensor([prefix], device=self.device)
-        out = self.decoder(input_ids=ids, use_cache=True, **{self._cache_arg: DynamicCache()})
-        cache = out.get("cache") if out.get("cache") is not None else out.get("past_key_values")
-        return [(layer.keys, layer.values) for layer in cache.layers]
+        return prefix_cache(self.decoder, prefix, self.device)
 
     @torch.inference_mode()
     def _score_batch(self, batch: list[TrieRow], cache: list[tuple[torch.Tensor, torch.Tensor]] | None = None

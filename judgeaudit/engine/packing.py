@@ -93,6 +93,29 @@ class Cluster:
     rows: list[TrieRow]
 
 
+def shared_prefix_runs(seqs: dict[int, tuple[int, ...]], max_shared: dict[int, int], min_shared: int
+                       ) -> list[tuple[int, list[int]]]:
+    """Sorted runs of sequences whose neighbours share >= ``min_shared`` leading tokens.
+
+    Returns (shared length, indices) per run, in sorted order; the shared length is the
+    run's common beginning, at most ``max_shared[i]`` for each member (what must stay
+    outside the shared part), and 0 for a run of one. Runs sharing less than
+    ``min_shared`` are not worth a cache: callers treat them as loose.
+    """
+    order = sorted(seqs, key=lambda i: seqs[i])
+    runs: list[list[int]] = []
+    for i in order:
+        if runs and common_prefix_len(seqs[runs[-1][-1]], seqs[i]) >= min_shared:
+            runs[-1].append(i)
+        else:
+            runs.append([i])
+    out = []
+    for run in runs:
+        shared = common_prefix_len(seqs[run[0]], seqs[run[-1]]) if len(run) > 1 else 0
+        out.append((max(0, min([shared] + [max_shared[i] for i in run])), run))
+    return out
+
+
 def build_clusters(encoded: Sequence[EncodedRequest], indices: Sequence[int], max_row_tokens: int,
                    min_shared: int = 32, share_prefix: bool = True) -> list[Cluster]:
     """Pack the requests ``indices`` into clusters of trie rows.
@@ -107,21 +130,12 @@ def build_clusters(encoded: Sequence[EncodedRequest], indices: Sequence[int], ma
             row.insert(i, encoded[i])
             rows.append(row)
         return [Cluster((), rows)]
-    order = sorted(indices, key=lambda i: model_input(encoded[i]))
-    seqs = {i: model_input(encoded[i]) for i in order}
-    # Runs of neighbours sharing >= min_shared tokens form clusters.
-    runs: list[list[int]] = []
-    for i in order:
-        if runs and common_prefix_len(seqs[runs[-1][-1]], seqs[i]) >= min_shared:
-            runs[-1].append(i)
-        else:
-            runs.append([i])
+    seqs = {i: model_input(encoded[i]) for i in indices}
+    # Each request keeps its last prefix token in the row: it predicts continuation[0].
+    keep = {i: len(encoded[i].prefix) - 1 for i in indices}
     clusters: list[Cluster] = []
     loose = Cluster((), [])  # requests that share too little to be worth a cache
-    for run in runs:
-        shared = common_prefix_len(seqs[run[0]], seqs[run[-1]]) if len(run) > 1 else 0
-        # Each request keeps its last prefix token in the row: it predicts continuation[0].
-        shared = min([shared] + [len(encoded[i].prefix) - 1 for i in run])
+    for shared, run in shared_prefix_runs(seqs, keep, min_shared):
         target = loose if shared < min_shared else Cluster(seqs[run[0]][:shared], [])
         # Loose requests keep filling the same rows (they may still share a little).
         row = target.rows[-1] if target is loose and loose.rows else None

@@ -6,6 +6,8 @@
   ``?scale=S``, or the ``normalize`` / ``reward_scale`` options);
 - ``jury:SPEC1,SPEC2,...[:vote=mean|majority]`` -> every member judges, distributions combined
   (grammar in ``judges/jury.py``); the other options go to every member;
+- ``openai-completions:NAME`` with ``api_base`` -> local-style judge on a served model
+  (logprob or generative mode through the completions endpoint);
 - ``openai:NAME``, a bare OpenAI model name (``gpt-…``, ``chatgpt-…``, ``o1…``, ``o3…``,
   ``o4…``), or any spec given together with ``api_base`` -> API judge;
 - ``module:attribute`` or ``path/to/file.py:attribute`` -> plugin judge;
@@ -64,6 +66,8 @@ def judge_kind(spec: str, api_base: str | None = None) -> str:
     for prefix in ("reward", "likelihood", "jury"):
         if spec.startswith(prefix + ":"):
             return prefix
+    if spec.startswith("openai-completions:"):
+        return "local"  # a served model read like a local one (verdict log-probs through completions)
     if api_base or spec.startswith("openai:") or is_openai_model_name(spec):
         return "api"
     if ":" in spec and not os.path.exists(spec) and not (len(spec) > 1 and spec[1] == ":" and spec[0].isalpha()):
@@ -123,6 +127,8 @@ def make_judge(spec: str, *, template: str = "pairwise", mode: str = "logprob", 
         return load_plugin(spec)
     from judgeaudit.judges.local import LocalJudge
 
+    if spec.startswith("openai-completions:"):
+        options.update(api_base=api_base, api_key_env=api_key_env)
     return LocalJudge(options.pop("model", None) or spec, template=template, mode=mode, **options)
 
 

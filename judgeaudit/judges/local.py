@@ -36,13 +36,15 @@ class LocalJudge(BaseJudge):
     def __init__(self, model: LoadedModel | str = "smollm2", *, template: str | Template = "pairwise", mode: str = "logprob",
                  dtype: str = "auto", device: str = "auto", max_new_tokens: int | None = None,
                  batch_size: int | None = None,
-                 trust_remote_code: bool = False, progress: bool = False, prefill: bool = False):
+                 trust_remote_code: bool = False, progress: bool = False, prefill: bool = False,
+                 api_base: str | None = None, api_key_env: str | None = None):
         if mode not in MODES:
             raise ValueError(f"unknown local judge mode {mode!r}; expected one of {', '.join(MODES)}")
         if isinstance(model, str):
-            from judgeaudit.models.loading import load_model
+            from judgeaudit.models.loading import load_lm
 
-            model = load_model(model, dtype=dtype, device=device, trust_remote_code=trust_remote_code)
+            model = load_lm(model, api_base=api_base, api_key_env=api_key_env, dtype=dtype, device=device,
+                            trust_remote_code=trust_remote_code)
         self.lm: LoadedModel = model
         self.name = str(getattr(model, "name", "local"))
         self.template = template if isinstance(template, Template) else load_template(template)
@@ -84,9 +86,12 @@ class LocalJudge(BaseJudge):
 
     def _logprob(self, requests: list[JudgeRequest]) -> list[Judgment]:
         if self._engine is None:
-            from judgeaudit.engine.loglikelihood import LoglikelihoodEngine
+            if getattr(self.lm, "is_remote", False):
+                self._engine = self.lm  # a served model (openai-completions:NAME) scores by itself
+            else:
+                from judgeaudit.engine.loglikelihood import LoglikelihoodEngine
 
-            self._engine = LoglikelihoodEngine(self.lm, progress=self.progress)
+                self._engine = LoglikelihoodEngine(self.lm, progress=self.progress)
         queries = self.template.logprob_queries()
         scoring: list[tuple[str, str]] = []
         layout = []  # per request: per conversation: per query: slice start
@@ -122,8 +127,11 @@ class LocalJudge(BaseJudge):
             for messages in self.template.conversations(req):
                 prompts.append(self.chat_prompt(messages) + opener)
                 owners.append(i)
-        texts = generate(self.lm, prompts, max_new_tokens=self.max_new_tokens, chat=False,
-                         batch_size=self.batch_size, progress=self.progress)
+        if getattr(self.lm, "is_remote", False):
+            texts = self.lm.generate_texts(prompts, max_new_tokens=self.max_new_tokens, chat=False)
+        else:
+            texts = generate(self.lm, prompts, max_new_tokens=self.max_new_tokens, chat=False,
+                             batch_size=self.batch_size, progress=self.progress)
         grouped: list[list[str]] = [[] for _ in requests]
         for owner, text in zip(owners, texts):
             grouped[owner].append(opener + text)

@@ -118,29 +118,47 @@ def _stream(judge: BaseJudge, requests: list[JudgeRequest], concurrency: int | N
 
 
 def run_judgments(judge: Any, pairs: Sequence[Any], store: RunStore, *, repeats: int = 1,
-                  concurrency: int | None = None, progress: bool = True) -> list[dict[str, Any]]:
+                  concurrency: int | None = None, progress: bool = True, ranks: Any = None) -> list[dict[str, Any]]:
     """Judge every pair in both orders (``repeats`` times), appending records to ``store``.
 
     Judgments already in the store are not redone. Returns the records of all of this
-    run's judgments (stored earlier or now), in plan order.
+    run's judgments (stored earlier or now), in plan order. Under torchrun (``ranks`` with
+    world > 1) each rank judges every N-th batch into its own records shard, and rank 0
+    merges the shards in plan order (other ranks then return nothing).
     """
+    from judgeaudit.engine import distributed
+
     judge = as_judge(judge)
+    ranks = ranks or distributed.Ranks()
     units = plan_units(judge, pairs, repeats)
-    pending = [u for u in units if not store.has(u.key)]
+    done = distributed.done_keys(store)
+    pending = [u for u in units if u.key not in done]
+    distributed.barrier(ranks)  # every rank plans from the same finished set before anyone writes
+    if ranks.distributed:
+        # Whole judge batches per rank, so each batch is the one a single process would judge.
+        size = max(1, int(getattr(judge, "batch_size", 16)))
+        batches = ranks.shard([pending[i:i + size] for i in range(0, len(pending), size)])
+        pending = [u for batch in batches for u in batch]
+    sink = distributed.ShardStore(store.dir, ranks.rank) if ranks.distributed else store
     fresh: dict[str, dict[str, Any]] = {}
     if pending:
         tally = _Tally(priced=judge.priced)
-        with progress_bar(f"judging ({judge.name})", total=len(units), enabled=progress,
+        with progress_bar(f"judging ({judge.name})", total=len(units), enabled=progress and ranks.is_main,
                           done=len(units) - len(pending), info=tally.text) as advance:
             for index, judgment in _stream(judge, [u.request for u in pending], concurrency):
                 record = make_record(judge, pending[index], judgment)
-                if store.append(record):
+                if sink.append(record):
                     fresh[record["key"]] = record
                 tally.add(record)
                 advance()
+    distributed.barrier(ranks)
+    if ranks.is_main:
+        distributed.merge_shards(store, [u.key for u in units])
+    distributed.barrier(ranks)
+    if not ranks.is_main:
+        return []
     wanted = {u.key for u in units}
-    stored = {r["key"]: r for r in store.iter_records() if r["key"] in wanted and r["key"] not in fresh}
-    stored.update(fresh)
+    stored = {r["key"]: r for r in store.iter_records() if r["key"] in wanted}
     return [stored[u.key] for u in units if u.key in stored]
 
 

@@ -238,3 +238,13 @@ def load_model(spec: str = EMBEDDED, *, dtype: str = "auto", device: str = "auto
               "architecture": type(model).__name__,
               "vocab_size": int(model.get_output_embeddings().weight.shape[0])},
     )
+
+
+def load_lm(spec: str = EMBEDDED, *, api_base: str | None = None, api_key_env: str | None = None,
+            dtype: str = "auto", device: str = "auto", trust_remote_code: bool = False, **remote_options: Any) -> Any:
+    """A local model (``load_model``) or, for ``openai-completions:NAME``, the model served at ``api_base``."""
+    from judgeaudit.engine.remote import is_remote_spec, load_remote
+
+    if is_remote_spec(spec):
+        return load_remote(spec, api_base, api_key_env=api_key_env, **remote_options)
+    return load_model(spec, dtype=dtype, device=device, trust_remote_code=trust_remote_code)

@@ -37,7 +37,7 @@ class SosOptions:
     seed: int = 1234  # few-shot/option shuffles (GPQA) and bootstrap
     n_resamples: int = 1000
     chunk_docs: int = 32  # documents scored between two appends to the run store
-    generation_batch_size: int = 8
+    generation_batch_size: int | None = None  # rows decoded together (default: by device, under a token budget)
     max_new_tokens: int | None = None  # caps every generative spec's max_new_tokens (quick runs)
 
 
@@ -118,24 +118,34 @@ class SosRunner:
 
     def __init__(self, lm: LoadedModel, store: RunStore, options: SosOptions = SosOptions(), *,
                  scorer: Scorer | None = None, generator: Generator | None = None,
-                 report: Callable[[str], None] = print, progress: bool = True):
+                 report: Callable[[str], None] = print, progress: bool = True, ranks: Any = None):
         self.lm = lm
         self.store = store
         self.options = options
         self.identity = model_identity(lm)
         self._scorer = scorer
         self._generator = generator
+        self._generation_engine = None
         self.report = report
         self.progress = progress
         self.scored = 0  # documents computed in this process (not resumed)
         self._docsets: dict[str, Any] = {}  # subtask -> its test DocSet, to locate bad items
+        self._sink = store  # where finished records go: the store, or this rank's shard of it
+        if ranks is None:
+            from judgeaudit.engine.distributed import Ranks
+
+            ranks = Ranks()
+        self.ranks = ranks
 
     @property
     def scorer(self) -> Scorer:
         if self._scorer is None:
-            from judgeaudit.engine.loglikelihood import LoglikelihoodEngine
+            if getattr(self.lm, "is_remote", False):
+                self._scorer = self.lm  # a served model scores by itself
+            else:
+                from judgeaudit.engine.loglikelihood import LoglikelihoodEngine
 
-            self._scorer = LoglikelihoodEngine(self.lm, progress=False)
+                self._scorer = LoglikelihoodEngine(self.lm, progress=False)
         return self._scorer
 
     def generate(self, prompts: list[str], gen: dict[str, Any]) -> list[str]:
@@ -146,12 +156,18 @@ class SosRunner:
                   "chat": bool(gen.get("chat", False))}
         if self._generator is not None:
             return self._generator(prompts, **kwargs)
+        if getattr(self.lm, "is_remote", False):
+            return self.lm.generate_texts(prompts, **kwargs)
         from judgeaudit.engine import generation_vllm
-        from judgeaudit.engine.generation import generate
+        from judgeaudit.engine.generation import GenerationEngine, generate
 
         # vLLM, when installed and a GPU is present, is much faster for long generations.
-        backend = generation_vllm.generate if generation_vllm.available() else generate
-        return backend(self.lm, prompts, batch_size=self.options.generation_batch_size, progress=False, **kwargs)
+        if generation_vllm.available():
+            return generation_vllm.generate(self.lm, prompts, progress=False, **kwargs)
+        if self._generation_engine is None:
+            self._generation_engine = GenerationEngine(self.lm, max_batch_rows=self.options.generation_batch_size,
+                                                       progress=False)
+        return generate(self.lm, prompts, engine=self._generation_engine, **kwargs)
 
     # -- preparation ----------------------------------------------------------------
     def _prepare(self, spec: BenchmarkSpec) -> tuple[BenchmarkOutcome, list[tuple[SubtaskOutcome, list]]]:
@@ -189,7 +205,7 @@ class SosRunner:
             requests += reqs
         results = self.scorer.loglikelihood(requests, desc=sub.name)
         for (key, item), (a, b) in zip(todo, spans):
-            self.store.append(_mc_record(key, sub, item, results[a:b]))
+            self._sink.append(_mc_record(key, sub, item, results[a:b]))
 
     def _score_gen(self, sub: SubtaskSpec, grader: Any, todo: list[tuple[str, PromptItem]]) -> None:
         outputs = self.generate([it.prompt for _, it in todo], dict(sub.generation))
@@ -201,30 +217,52 @@ class SosRunner:
             except GraderInputError as exc:
                 origin, line = self._docsets[sub.name].where(item.index)
                 raise InputError(origin, str(exc), line=line, field=exc.field) from None
-            self.store.append(SosRecord(key=key, benchmark=sub.benchmark, subtask=sub.name, index=item.index,
+            self._sink.append(SosRecord(key=key, benchmark=sub.benchmark, subtask=sub.name, index=item.index,
                                         output=text, metrics=dict(metrics)).to_json())
 
     def run(self, specs: Sequence[BenchmarkSpec]) -> list[BenchmarkOutcome]:
-        prepared = [self._prepare(spec) for spec in specs]
-        for outcome, _ in prepared:
-            if outcome.reason:
-                self.report(f"{outcome.spec.name}: missing ({outcome.reason})")
-        total = sum(1 for _, plans in prepared for _, items in plans for key, _ in items if not self.store.has(key))
-        from judgeaudit.console import progress_bar
+        """Score what is not yet in the store; under torchrun each rank takes every N-th chunk.
 
-        with progress_bar("SOS-Bench", total=total, enabled=self.progress) as advance:
-            for outcome, plans in prepared:
-                for sub_out, items in plans:
-                    todo = [(k, it) for k, it in items if not self.store.has(k)]
-                    step = self.options.chunk_docs
-                    for start in range(0, len(todo), step):
-                        chunk = todo[start:start + step]
-                        if outcome.spec.output_type == "multiple_choice":
-                            self._score_mc(sub_out.spec, chunk)
-                        else:
-                            self._score_gen(sub_out.spec, outcome.grader, chunk)
-                        self.scored += len(chunk)
-                        advance(len(chunk))
+        With several ranks, each appends to its own shard of the run directory; after all
+        are done rank 0 merges the shards in plan order (so the records equal a one-process
+        run's) and only rank 0's outcomes carry records.
+        """
+        from judgeaudit.console import progress_bar
+        from judgeaudit.engine import distributed
+
+        ranks = self.ranks
+        prepared = [self._prepare(spec) for spec in specs]
+        if ranks.is_main:
+            for outcome, _ in prepared:
+                if outcome.reason:
+                    self.report(f"{outcome.spec.name}: missing ({outcome.reason})")
+        done = distributed.done_keys(self.store)  # shards left by a stopped multi-rank run count as done
+        step = self.options.chunk_docs
+        units = []  # (benchmark outcome, subtask outcome, chunk of (key, item)) in plan order
+        for outcome, plans in prepared:
+            for sub_out, items in plans:
+                todo = [(k, it) for k, it in items if k not in done]
+                units += [(outcome, sub_out, todo[i:i + step]) for i in range(0, len(todo), step)]
+        # Every rank must plan from the same `done` before any rank writes a record.
+        distributed.barrier(ranks)
+        mine = ranks.shard(units)
+        self._sink = distributed.ShardStore(self.store.dir, ranks.rank) if ranks.distributed else self.store
+        total = sum(len(chunk) for _, _, chunk in mine)
+        with progress_bar("SOS-Bench", total=total, enabled=self.progress and ranks.is_main) as advance:
+            for outcome, sub_out, chunk in mine:
+                if outcome.spec.output_type == "multiple_choice":
+                    self._score_mc(sub_out.spec, chunk)
+                else:
+                    self._score_gen(sub_out.spec, outcome.grader, chunk)
+                self.scored += len(chunk)
+                advance(len(chunk))
+        distributed.barrier(ranks)
+        if ranks.is_main:
+            order = [k for _, plans in prepared for _, items in plans for k, _ in items]
+            distributed.merge_shards(self.store, order)
+        distributed.barrier(ranks)
+        if not ranks.is_main:
+            return [outcome for outcome, _ in prepared]
         by_key = {r["key"]: r for r in self.store.iter_records()}
         records_path = self.store.records_path
         for outcome, plans in prepared:
