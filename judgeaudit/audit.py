@@ -125,11 +125,13 @@ def run_probe(judge: str, *, battery: str = "default", items: str | os.PathLike 
               resamples: int = DEFAULT_RESAMPLES, level: float = DEFAULT_LEVEL, progress: bool = True,
               judge_obj: Any = None, rewrite_with: str | None = None, rewrite_api_base: str | None = None,
               rewrite_api_key_env: str | None = None, rewriter: Any = None, verdict_logprobs: bool | None = None,
-              ranks: Any = None, max_wait: float | None = None) -> ProbeRun | None:
+              ranks: Any = None, max_wait: float | None = None,
+              judge_options: dict[str, Any] | None = None) -> ProbeRun | None:
     """Judge every pair of the battery in both orders, then write results.json and report.html.
 
     Rerunning with the same ``out`` resumes: judgments already in records.jsonl are kept.
-    ``judge_obj`` supplies an already built judge (its spec string is still recorded).
+    ``judge_obj`` supplies an already built judge (its spec string is still recorded);
+    ``judge_options`` go to ``make_judge`` (e.g. ``reward_scale``, ``normalize``).
     ``rewrite_with`` names a model that restyles the rewritable style steps (see
     judgeaudit.probes.rewrite); ``rewriter`` supplies it already built.
     Under torchrun (``ranks`` with world > 1, local judges) the judgments are shared out
@@ -154,6 +156,10 @@ def run_probe(judge: str, *, battery: str = "default", items: str | os.PathLike 
     if rewrite_with and ranks.distributed:
         # Rewrites are model calls made once per run; sharing them over ranks is not supported.
         raise JudgeauditError("--rewrite-with cannot be combined with torchrun; run the rewrites in one process first")
+    if judge_obj is None and judge.startswith("jury:"):
+        from judgeaudit.judges.jury import parse_jury_spec
+
+        parse_jury_spec(judge)  # a bad jury spec must not leave a run directory behind
     # One process holds the run directory (under torchrun rank 0, the one writer, for all ranks).
     with locked(out_dir) if ranks.is_main else contextlib.nullcontext():
         # The judge is built (spec, key, endpoint checked) before config.json is written; a run
@@ -163,7 +169,7 @@ def run_probe(judge: str, *, battery: str = "default", items: str | os.PathLike 
         j = as_judge(judge_obj) if judge_obj is not None else make_judge(
             judge, template=template, mode=mode, api_base=api_base, api_key_env=api_key_env,
             concurrency=concurrency, seed=seed, **_judge_options(kind, verdict_logprobs),
-            **_rank_options(kind, ranks), **api_options)
+            **_rank_options(kind, ranks), **api_options, **(judge_options or {}))
         if ranks.is_main:  # one writer of config.json and records.jsonl
             store = RunStore(out_dir)
             store.init_config(config, identity_keys=IDENTITY_KEYS)
@@ -193,7 +199,7 @@ def run_probe(judge: str, *, battery: str = "default", items: str | os.PathLike 
         wall = time.perf_counter() - start
         run_info = {"judge_spec": judge, "mode": mode if _is_local(judge, api_base) else None, "repeats": repeats,
                     "limit": limit, "skipped_pairs": len(pair_set.skipped), **usage, "wall_s": round(wall, 1),
-                    "rewrites": rewrites}
+                    "rewrites": rewrites, "judge_notes": list(j.notes) or None}
         results = compute_results(records, judge=j.name, battery=battery, seed=seed, template=template,
                                   resamples=resamples, level=level,
                                   run={k: v for k, v in run_info.items() if v is not None}, judge_identity=identity)
@@ -262,7 +268,7 @@ def sos_ground_truth(run: ProbeRun, *, api_base: str | None = None, data_dir: st
     spec = run.results.get("run", {}).get("judge_spec", run.results.get("judge", ""))
     kind = judge_kind(spec, api_base)
     lm = run.judge.lm if run.judge is not None else None
-    if kind != "local" or lm is None:
+    if kind not in ("local", "likelihood") or lm is None:
         return {"note": f"SOS-Bench ground truth needs the judge's weights; skipped for a {kind} judge."}
     try:
         from judgeaudit.sos.data import DataSource

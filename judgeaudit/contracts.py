@@ -45,6 +45,14 @@ class Usage(_Record):
     cached: bool = False
 
 
+class MemberVerdict(_Record):
+    """A jury member's own verdict inside a jury's judgment record."""
+
+    probs: dict[str, float] | None = None
+    parsed: bool = False
+    score_perturbed: float | None = Field(default=None, ge=0.0, le=1.0)
+
+
 class JudgmentRecord(_Record):
     """One judgment of one pair in one order; scores are the perturbed answer's win score."""
 
@@ -67,6 +75,8 @@ class JudgmentRecord(_Record):
     criteria_perturbed: dict[str, float | None] | None = None
     raw: str = ""
     usage: Usage = Field(default_factory=Usage)
+    # Jury judges only: each member's own verdict, by member name.
+    members: dict[str, MemberVerdict] | None = None
 
     @field_validator("score_perturbed", mode="before")
     @classmethod
@@ -177,6 +187,8 @@ class ProbeResults(_Record):
     method: dict[str, Any] = Field(default_factory=dict)
     run: dict[str, Any] = Field(default_factory=dict)
     sos: dict[str, Any] | None = None
+    # Jury judges only: each member's results from its own verdicts (stats.members).
+    members: list[dict[str, Any]] | None = None
 
 
 class SosRecord(_Record):

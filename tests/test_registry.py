@@ -106,10 +106,11 @@ def test_registries_at_their_call_sites_name_the_known_entries():
     with pytest.raises(KeyError, match=r"^unknown operator 'nope'; known: .*factual_error"):
         OPERATORS["nope"]
     assert PROCESSORS.names() == ["gpqa_shuffle_choices", "musr_parse_choices"]
-    assert JUDGE_FAMILIES.names() == ["local", "api", "synthetic", "plugin"]
+    assert JUDGE_FAMILIES.names() == ["local", "api", "synthetic", "reward", "likelihood", "jury", "plugin"]
     assert BEHAVIOURS.names() == ["oracle", "longer", "markdown", "position", "random"]
     kinds = [kind for _, kind, _ in judge_families()]
-    assert kinds == ["local", "api", "api"] + ["synthetic"] * len(BEHAVIOURS) + ["plugin"]
+    assert kinds == (["local", "api", "api"] + ["synthetic"] * len(BEHAVIOURS)
+                     + ["reward", "likelihood", "jury", "plugin"])
 
 
 def test_unknown_processor_is_an_input_error_naming_the_field():

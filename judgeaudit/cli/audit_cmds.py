@@ -9,6 +9,7 @@ from typing import Any, Callable
 
 import click
 from rich.console import Console
+from rich.text import Text
 
 from judgeaudit.cli import UserError
 from judgeaudit.console import console as _console
@@ -19,7 +20,8 @@ def run_options(fn: Callable) -> Callable:
     """The options `probe` and `audit` share."""
     options = [
         click.option("--judge", "judge", required=True,
-                     help="Judge spec: smollm2, a HF id or dir, a .gguf, synthetic:KIND, module:attr, "
+                     help="Judge spec: smollm2, a HF id or dir, a .gguf, synthetic:KIND, reward:MODEL, "
+                          "likelihood:MODEL, jury:SPEC1,SPEC2[:vote=mean|majority], module:attr, "
                           "or an API model such as gpt-4-1106-preview."),
         click.option("--battery", default="default", show_default=True, help="Probe battery name."),
         click.option("--items", type=click.Path(exists=True, dir_okay=True), default=None,
@@ -30,6 +32,11 @@ def run_options(fn: Callable) -> Callable:
                      show_default=True, help="Judge prompt template."),
         click.option("--mode", type=click.Choice(["logprob", "generative"]), default="logprob", show_default=True,
                      help="Local judges: read the verdict distribution (logprob) or generate and parse."),
+        click.option("--reward-scale", type=float, default=None,
+                     help="reward: and likelihood: judges: the score difference worth one logit of the verdict "
+                          "link (default 1 for rewards and total log-probs, 0.25 for mean per-token log-probs)."),
+        click.option("--normalize", type=click.Choice(["mean", "none"]), default=None,
+                     help="likelihood: judges: compare mean per-token log-probs (mean, default) or totals (none)."),
         click.option("--api-base", default=None, help="OpenAI-compatible endpoint (vLLM, llama.cpp, Ollama, ...)."),
         click.option("--api-key-env", default=None, help="Environment variable holding the API key "
                                                         "(default OPENAI_API_KEY)."),
@@ -54,8 +61,12 @@ def run_options(fn: Callable) -> Callable:
 
 
 def _run_kwargs(kw: dict[str, Any]) -> dict[str, Any]:
-    return {k: kw[k] for k in ("battery", "items", "limit", "seed", "template", "mode", "api_base", "api_key_env",
-                               "concurrency", "repeats", "resamples", "max_wait", "verdict_logprobs")}
+    out = {k: kw[k] for k in ("battery", "items", "limit", "seed", "template", "mode", "api_base", "api_key_env",
+                              "concurrency", "repeats", "resamples", "max_wait", "verdict_logprobs")}
+    options = {k: kw[k] for k in ("reward_scale", "normalize") if kw.get(k) is not None}
+    if options:
+        out["judge_options"] = options
+    return out
 
 
 def _print_power(console: Console, power: dict[str, Any] | None) -> None:
@@ -103,6 +114,8 @@ def _print_run(console: Console, run) -> None:
 
     for table in run_tables(run.results):
         console.print(table)
+    for note in run.results.get("run", {}).get("judge_notes") or []:
+        console.print(Text(note, style="dim"))
     info = run.results.get("run", {})
     cost = f", ${info['cost_usd']:.4f}" if info.get("cost_usd") else ""
     console.print(f"{run.n_pairs} pairs, {run.results['n_judgments']} judgments "
@@ -139,8 +152,8 @@ def probe(out: str | None, dry_run: bool, no_progress: bool, rewrite_with: str |
     judge = kw.pop("judge")
     if dry_run:
         args = _run_kwargs(kw)
-        for unused in ("concurrency", "resamples", "max_wait"):
-            args.pop(unused)
+        for unused in ("concurrency", "resamples", "max_wait", "judge_options"):
+            args.pop(unused, None)
         _print_dry_run(console, estimate_probe(judge, out=out, rewrite_with=rewrite_with, **args))
         return
     from judgeaudit.engine import distributed

@@ -9,7 +9,12 @@ import click
 from judgeaudit.console import console as make_console
 from judgeaudit.errors import JudgeauditError
 
+
 def _judge_options(f):
+    f = click.option("--normalize", type=click.Choice(["mean", "none"]), default=None,
+                     help="likelihood: judges: mean per-token log-prob (default) or total.")(f)
+    f = click.option("--reward-scale", type=float, default=None,
+                     help="reward: and likelihood: judges: score difference worth one logit of the verdict link.")(f)
     f = click.option("--verdict-logprobs/--no-verdict-logprobs", default=None,
                      help="API judges: read the five-verdict distribution from top_logprobs at the verdict "
                           "(text verdict when the server gives none). Default: on, except reasoning models.")(f)
@@ -62,13 +67,14 @@ def list_cmd() -> None:
 @click.option("--dry-run", is_flag=True, help="API judges: print the request count and cost estimate, call nothing.")
 @click.option("--json", "as_json", is_flag=True, help="Print the judgment as JSON.")
 def try_cmd(judge_spec: str, template: str, mode: str, api_base: str | None, api_key_env: str | None,
-            cache_dir: str | None, verdict_logprobs: bool | None, prompt: str, answer_a: str, answer_b: str,
-            dry_run: bool, as_json: bool) -> None:
+            cache_dir: str | None, verdict_logprobs: bool | None, reward_scale: float | None, normalize: str | None,
+            prompt: str, answer_a: str, answer_b: str, dry_run: bool, as_json: bool) -> None:
     """Judge one pair (A then B as given) and print the verdict distribution."""
     from judgeaudit.judges import judge_kind, make_judge, win_score
     from judgeaudit.judges.protocol import VERDICTS, JudgeRequest
 
     options: dict = {"dry_run": True} if dry_run else {}
+    options.update({k: v for k, v in (("reward_scale", reward_scale), ("normalize", normalize)) if v is not None})
     if verdict_logprobs is not None and judge_kind(judge_spec, api_base) == "api":
         options["logprobs"] = verdict_logprobs
     judge = make_judge(judge_spec, template=template, mode=mode, api_base=api_base, api_key_env=api_key_env,

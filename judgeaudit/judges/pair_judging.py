@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Iterable, Iterator, Sequence
 
 from judgeaudit.console import progress_bar
-from judgeaudit.contracts import JudgmentRecord, Usage
+from judgeaudit.contracts import JudgmentRecord, MemberVerdict, Usage
 from judgeaudit.judges.protocol import BaseJudge, Judgment, JudgeRequest, as_judge, swap, win_score
 from judgeaudit.runstore import RunStore, content_hash
 from judgeaudit.vocabulary import ORDERS
@@ -81,7 +81,16 @@ def make_record(judge: BaseJudge, unit: Unit, judgment: Judgment) -> dict[str, A
         probs=judgment.probs, parsed=judgment.parsed, ambiguous=bool(getattr(judgment, "ambiguous", False)),
         score_perturbed=score,
         criteria_perturbed=criteria, raw=(judgment.raw or "")[:RAW_LIMIT], usage=Usage(**(judgment.usage or {})),
+        members=member_verdicts(judgment.members, unit.order) if judgment.members else None,
     ).to_json()
+
+
+def member_verdicts(members: dict[str, Judgment], order: str) -> dict[str, MemberVerdict]:
+    """A jury member's part of a record: its own distribution and its win score of the perturbed answer."""
+    return {name: MemberVerdict(probs=j.probs, parsed=j.parsed,
+                                score_perturbed=win_score(_perturbed_view(j.probs, order)) if j.probs is not None
+                                else None)
+            for name, j in members.items()}
 
 
 def _stream(judge: BaseJudge, requests: list[JudgeRequest], concurrency: int | None) -> Iterator[tuple[int, Judgment]]:

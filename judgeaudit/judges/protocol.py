@@ -5,7 +5,7 @@ a ``name``, ``judge_batch(requests) -> judgments``, an ``identity`` (what makes 
 verdicts differ, hashed into record keys), a ``batch_size``, whether batches may run in
 threads, whether it runs requests concurrently itself (``iter_judgments`` then yields
 ``(index, judgment)`` as each finishes), an API cost ``estimate``, and its model weights
-``lm`` when it has them. The built-in judges subclass it; ``as_judge`` adapts any other
+``lm`` when it has them, and ``notes`` the run states about it. The built-in judges subclass it; ``as_judge`` adapts any other
 object with ``name`` and ``judge_batch`` (plugins, tests).
 """
 
@@ -40,6 +40,8 @@ class Judgment:
     usage: dict | None = None
     # The judge wrote disagreeing verdicts outside quotes (see judges.verdicts); read, and counted.
     ambiguous: bool = False
+    # A jury's judgment also keeps each member's own judgment, by member name.
+    members: dict[str, "Judgment"] | None = None
 
     def __post_init__(self) -> None:
         if (self.probs is None) == self.parsed:
@@ -79,6 +81,11 @@ class BaseJudge:
     @property
     def template_name(self) -> str:
         return "none"
+
+    @property
+    def notes(self) -> list[str]:
+        """What the run should state about how this judge reaches a verdict (e.g. a pointwise link)."""
+        return []
 
     def judge_batch(self, requests: list[JudgeRequest]) -> list[Judgment]:
         raise NotImplementedError

@@ -153,6 +153,22 @@ always the one with more markdown, always the first shown, and a fair coin (expe
 <td>{{ ci(c.ci_low, c.ci_high) if c else "–" }}</td><td>{{ cw.correlations.get(name)|num }}</td></tr>{% endfor %}
 </table>{% endif %}
 
+{% if members %}
+<h2>Jury and its members</h2>
+<p class="note">Each member's indices come from its own verdicts on the same pairs and orders, through the same
+statistics; the jury is less biased than its best member when its column is closer to the ideal. Members are also
+plotted in the quadrant above.</p>
+<table><tr><th class="l">index (ideal)</th><th>jury</th>{% for m in members %}<th>{{ m.judge }}</th>{% endfor %}</tr>
+{% for key, info in index_info.items() %}<tr><td class="l">{{ info[0] }} ({{ info[2] }})</td>
+{% for x in [r] + members %}{% set iv = (x.indices_ci or {}).get(key) %}<td>{{ x.indices.get(key)|num }}
+{% if iv %}[{{ iv[0]|num }}, {{ iv[1]|num }}]{% endif %}</td>{% endfor %}</tr>{% endfor %}</table>
+{% endif %}
+
+{% if notes %}
+<h2>About this judge</h2>
+{% for n in notes %}<p class="note">{{ n }}</p>{% endfor %}
+{% endif %}
+
 {% if sos is not none %}
 <h2>Ground truth: the judge model on SOS-Bench</h2>
 {% if sos.get("note") %}<p class="note">{{ sos.note }}</p>{% endif %}
@@ -210,7 +226,7 @@ def render_report(results: dict[str, Any], *, checks: Sequence[Check] | None = N
         r=results, run_items=run_items, cards=cards, checks=list(checks) if checks is not None else None,
         passed=all(c.passed for c in checks or ()), policy_name=policy_name,
         forest=plots.to_data_uri(plots.forest_plot(results)),
-        quadrant=plots.to_data_uri(plots.quadrant_plot([results, *others])),
+        quadrant=plots.to_data_uri(plots.quadrant_plot([results, *others, *(results.get("members") or [])])),
         position=plots.to_data_uri(plots.position_plot(results, threshold if checks else 0.8)),
         criteria_fig=plots.to_data_uri(plots.criteria_plot(cw)) if cw and cw.get("weights") else None,
         calibration_fig=(plots.to_data_uri(plots.calibration_plot(calibration, idx.get("ece"), idx.get("brier")))
@@ -219,6 +235,7 @@ def render_report(results: dict[str, Any], *, checks: Sequence[Check] | None = N
         groups=plots.grouped(results["probes"]), kind_labels=plots.KIND_LABELS,
         sc=results.get("style_control") or {"status": "skipped", "reason": "not computed"},
         cw=cw, sos=sos, sos_rows=_sos_rows(sos) if sos else [], m=results["method"], version=__version__,
+        members=results.get("members") or [], index_info=INDEX_INFO, notes=run.get("judge_notes") or [],
     )
 
 

@@ -125,9 +125,27 @@ def baselines_table(results: dict[str, Any]) -> Table | None:
 
 
 def run_tables(results: dict[str, Any]) -> list[Table]:
-    """Everything a finished run prints: probes, indices, position, baselines."""
+    """Everything a finished run prints: probes, indices, position, baselines (and a jury's members)."""
     return [t for t in (probe_table(results), indices_table(results), position_table(results),
-                        baselines_table(results)) if t is not None]
+                        baselines_table(results), members_table(results) if results.get("members") else None)
+            if t is not None]
+
+
+def members_table(results: dict[str, Any]) -> Table:
+    """A jury's indices beside each member's own (same pairs, same statistics)."""
+    members = results.get("members") or []
+    t = Table(title="Jury and members: indices (95% CI)", title_justify="left")
+    t.add_column("index (ideal)", justify="left")
+    for r in [results, *members]:
+        t.add_column(r["judge"] if r is not results else "jury", justify="right")
+    for key, (label, ideal) in INDEX_LABELS.items():
+        cells = []
+        for r in [results, *members]:
+            ci = (r.get("indices_ci") or {}).get(key)
+            cells.append(num(r["indices"].get(key)) + (f" {interval(ci)}" if ci else ""))
+        t.add_row(f"{label} ({ideal})", *cells)
+    t.caption = "each member's indices from its own verdicts on the jury's pairs and orders"
+    return t
 
 
 def policy_card(checks: Sequence[Check], policy_name: str, judge: str) -> Panel:

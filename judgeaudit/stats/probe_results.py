@@ -9,6 +9,7 @@ from judgeaudit.stats.criteria import criteria_weights
 from judgeaudit.stats.effects import battery_effects
 from judgeaudit.stats.indices import baseline_summary, summary_indices
 from judgeaudit.stats.power import method_text as power_method
+from judgeaudit.stats.members import members_results
 from judgeaudit.stats.outcomes import check_records, collect_outcomes
 from judgeaudit.contracts import ProbeResults
 from judgeaudit.stats.style_control import style_control
@@ -35,6 +36,8 @@ def compute_results(records: Iterable[dict[str, Any]], *, judge: str, battery: s
     weights = criteria_weights(pairs, level=level) if template == "factorwise" else None
     n_unparsed = sum(p.n_unparsed for p in pairs)
     n_judgments = sum(p.n_judgments for p in pairs)
+    members = members_results(records, battery=battery, seed=seed, template=template, resamples=resamples,
+                              level=level)
     results = {
         "schema_version": SCHEMA_VERSION,
         "judge": judge,
@@ -53,6 +56,7 @@ def compute_results(records: Iterable[dict[str, Any]], *, judge: str, battery: s
         "baselines": baseline_summary(effects, indices, pairs),
         "style_control": style_control(pairs, level=level),
         "criteria_weights": weights,
+        **({"members": members} if members is not None else {}),
         "method": {
             "unit": "item; an item's outcome is the mean over its two orders (and repeats) of the "
                     "perturbed answer's preference, P(perturbed preferred) + 0.5 P(tie) (A>B and A>>B "
