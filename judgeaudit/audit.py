@@ -139,6 +139,7 @@ def run_probe(judge: str, *, battery: str = "default", items: str | os.PathLike 
     ``max_wait`` caps the seconds an API request waits between retries (None: the judge's default).
     """
     from judgeaudit.judges import judge_kind, make_judge, run_judgments
+    from judgeaudit.judges.pair_judging import run_usage
     from judgeaudit.judges.identity import judge_identity
     from judgeaudit.judges.protocol import as_judge
     from judgeaudit.reports.html import render_report
@@ -195,7 +196,7 @@ def run_probe(judge: str, *, battery: str = "default", items: str | os.PathLike 
                                 ranks=ranks)
         if not ranks.is_main:
             return None
-        usage = _usage(records)
+        usage = run_usage(records)
         wall = time.perf_counter() - start
         run_info = {"judge_spec": judge, "mode": mode if _is_local(judge, api_base) else None, "repeats": repeats,
                     "limit": limit, "skipped_pairs": len(pair_set.skipped), **usage, "wall_s": round(wall, 1),
@@ -300,20 +301,6 @@ def _is_local(judge: str, api_base: str | None) -> bool:
     from judgeaudit.judges import judge_kind
 
     return judge_kind(judge, api_base) == "local"
-
-
-def _usage(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    cost = prompt = completion = cached = 0
-    for r in records:
-        u = r.get("usage") or {}
-        cost += u.get("cost_usd") or 0.0
-        prompt += u.get("prompt_tokens") or 0
-        completion += u.get("completion_tokens") or 0
-        cached += bool(u.get("cached"))
-    if not (cost or prompt or completion):
-        return {}
-    return {"cost_usd": round(float(cost), 6), "prompt_tokens": int(prompt), "completion_tokens": int(completion),
-            "cached_requests": int(cached)}
 
 
 def load_run(directory: str | os.PathLike) -> dict[str, Any]:

@@ -121,6 +121,7 @@ def run_arena(judge: str, *, answers: str | os.PathLike, questions: str | os.Pat
     Under torchrun (``ranks`` with world > 1) the judgments are shared out over the ranks;
     rank 0 merges them, fits and writes; the other ranks return None.
     """
+    from judgeaudit.judges.pair_judging import run_usage
     from judgeaudit.engine import distributed
     from judgeaudit.judges import judge_kind, make_judge, run_judgments
 
@@ -161,7 +162,7 @@ def run_arena(judge: str, *, answers: str | os.PathLike, questions: str | os.Pat
         fit = fit_arena(games, baseline, strong_weight=strong_weight, resamples=resamples, level=level, seed=seed)
         wall = time.perf_counter() - start
         n_unparsed = sum(not r["parsed"] for r in records)
-        usage = _usage(records)
+        usage = run_usage(records)
         results = build_results(
             fit, kind="pairwise", judge=j.name, baseline=baseline,
             source={"command": "arena", "format": plan.corpus.fmt, "template": template, "judge_spec": judge,
@@ -208,17 +209,3 @@ def run_logs(fmt: str, judgments: str | os.PathLike, *, answers: str | os.PathLi
     out_dir = Path(out) if out is not None else default_run_dir(fmt, prefix="logs-")
     write_outputs(out_dir, results)
     return ArenaRun(out_dir, results, time.perf_counter() - start)
-
-
-def _usage(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    cost = prompt = completion = cached = 0
-    for r in records:
-        u = r.get("usage") or {}
-        cost += u.get("cost_usd") or 0.0
-        prompt += u.get("prompt_tokens") or 0
-        completion += u.get("completion_tokens") or 0
-        cached += bool(u.get("cached"))
-    if not (cost or prompt or completion):
-        return {}
-    return {"cost_usd": round(float(cost), 6), "prompt_tokens": int(prompt), "completion_tokens": int(completion),
-            "cached_requests": int(cached)}

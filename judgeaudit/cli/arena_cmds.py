@@ -107,17 +107,9 @@ def arena(judge: str, answers: str, questions: str | None, baseline: str, models
         console.print(f"[bold]{est['judge']}[/] ({est['judge_kind']} judge) against baseline {baseline}")
         console.print(f"  models: {est['models']}   questions: {est['questions']}   pairs: {est['pairs']}   "
                       f"missing answers: {est['missing'] // 2}")
-        console.print(f"  judgments: {est['judgments']} (both orders)"
-                      + (f", {est['judgments_pending']} not yet in the run directory" if "judgments_pending" in est
-                         else ""))
-        if "requests" in est:
-            console.print(f"  API requests: {est['requests']} ({est.get('cached_requests', 0)} already cached), "
-                          f"~{est.get('prompt_tokens_est', 0):,} prompt + ~{est.get('completion_tokens_est', 0):,} "
-                          f"completion tokens")
-            if est.get("cost_usd_est") is not None:
-                console.print(f"  estimated cost: ${est['cost_usd_est']:.2f} (at most ${est['cost_usd_max']:.2f})")
-            else:
-                console.print("  estimated cost: unknown (no price for this model)")
+        from judgeaudit.reports.terminal import print_judgment_estimate
+
+        print_judgment_estimate(console, est)
         return
     ranks = distributed.init()
     if ranks.distributed and out is None:

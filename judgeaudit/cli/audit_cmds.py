@@ -93,16 +93,9 @@ def _print_dry_run(console: Console, est: dict[str, Any]) -> None:
     console.print(f"[bold]{est['judge']}[/] ({est['judge_kind']} judge), battery '{est['battery']}', seed {est['seed']}")
     console.print(f"  items: {est['items']}   pairs: {est['pairs']} ({est['skipped_pairs']} combinations skipped)   "
                   f"repeats: {est['repeats']}")
-    console.print(f"  judgments: {est['judgments']} (both orders)"
-                  + (f", {est['judgments_pending']} not yet in the run directory" if "judgments_pending" in est else ""))
-    if "requests" in est:
-        console.print(f"  API requests: {est['requests']} ({est.get('cached_requests', 0)} already cached), "
-                      f"~{est.get('prompt_tokens_est', 0):,} prompt + ~{est.get('completion_tokens_est', 0):,} "
-                      f"completion tokens")
-        if est.get("cost_usd_est") is not None:
-            console.print(f"  estimated cost: ${est['cost_usd_est']:.2f} (at most ${est['cost_usd_max']:.2f})")
-        else:
-            console.print("  estimated cost: unknown (no price for this model)")
+    from judgeaudit.reports.terminal import print_judgment_estimate
+
+    print_judgment_estimate(console, est)
     if "rewrite_requests" in est:
         console.print(f"  style rewrites asked of {est['rewrite_with']}: {est['rewrite_requests']} "
                       "(before any already in the run directory)")

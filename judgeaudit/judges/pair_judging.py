@@ -194,3 +194,18 @@ class _Tally:
         if self.priced:
             parts.append(f"${self.cost:.4f} spent, {self.cached} cached")
         return " | ".join(parts)
+
+
+def run_usage(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """Tokens, cached requests and cost summed over a run's judgment records ({} for free judges)."""
+    cost = prompt = completion = cached = 0
+    for r in records:
+        u = r.get("usage") or {}
+        cost += u.get("cost_usd") or 0.0
+        prompt += u.get("prompt_tokens") or 0
+        completion += u.get("completion_tokens") or 0
+        cached += bool(u.get("cached"))
+    if not (cost or prompt or completion):
+        return {}
+    return {"cost_usd": round(float(cost), 6), "prompt_tokens": int(prompt), "completion_tokens": int(completion),
+            "cached_requests": int(cached)}

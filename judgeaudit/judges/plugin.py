@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from judgeaudit.errors import JudgeauditError
-from judgeaudit.judges.protocol import VERDICTS, BaseJudge, Judgment, JudgeRequest, normalize, point_mass
+from judgeaudit.judges.protocol import (VERDICTS, BaseJudge, BatchJudgeAdapter, Judgment, JudgeRequest, normalize,
+                                       point_mass)
 
 
 class PluginError(JudgeauditError):
@@ -110,18 +111,8 @@ def _protocol_message(spec: str, obj: Any) -> str:
             f"judge_pair(prompt, answer_a, answer_b) -> dict over {', '.join(VERDICTS)}")
 
 
-class BatchPluginAdapter(BaseJudge):
+class BatchPluginAdapter(BatchJudgeAdapter):
     """A plugin's own ``judge_batch``, with what it returns checked: one Judgment per request."""
-
-    def __init__(self, inner: Any):
-        self.inner = inner
-        self.name = inner.name
-        self.batch_size = int(getattr(inner, "batch_size", BaseJudge.batch_size))
-        self._identity = getattr(inner, "identity", None)
-
-    @property
-    def identity(self) -> dict:
-        return self._identity or {"name": self.name}
 
     def judge_batch(self, requests: list[JudgeRequest]) -> list[Judgment]:
         out = _call(self.name, "judge_batch", self.inner.judge_batch, requests)

@@ -99,7 +99,7 @@ class BaseJudge:
         raise NotImplementedError(f"judge {self.name!r} has no cost estimate")
 
 
-class _BatchJudgeAdapter(BaseJudge):
+class BatchJudgeAdapter(BaseJudge):
     """Any object with ``name`` and ``judge_batch`` (and optionally ``batch_size`` and ``identity``)."""
 
     def __init__(self, inner: Any):
@@ -118,7 +118,7 @@ class _BatchJudgeAdapter(BaseJudge):
 
 def as_judge(obj: Any) -> BaseJudge:
     """``obj`` itself when it is a BaseJudge, else an adapter declaring the defaults."""
-    return obj if isinstance(obj, BaseJudge) else _BatchJudgeAdapter(obj)
+    return obj if isinstance(obj, BaseJudge) else BatchJudgeAdapter(obj)
 
 
 def point_mass(verdict: str) -> dict[str, float]:

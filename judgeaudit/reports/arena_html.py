@@ -5,52 +5,19 @@ from __future__ import annotations
 
 from typing import Any
 
-import jinja2
 
 from judgeaudit import __version__
 from judgeaudit.reports import plots
+from judgeaudit.reports.html import page_environment
 
-_ENV = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-
-
-def _num(x: Any, digits: int = 3) -> str:
-    if x is None:
-        return "–"
-    return f"{x:.{digits}f}" if isinstance(x, float) else str(x)
-
-
-def _p(x: Any) -> str:
-    if x is None:
-        return "–"
-    return "<0.001" if x < 0.001 else f"{x:.3f}"
-
-
-def _ci(lo: Any, hi: Any) -> str:
-    return "–" if lo is None or hi is None else f"[{lo:.3f}, {hi:.3f}]"
-
-
-_ENV.filters.update(num=_num, p=_p)
-_ENV.globals.update(ci=_ci)
+_ENV = page_environment()
 
 TEMPLATE = _ENV.from_string("""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>judgeaudit arena: {{ m.judge }}</title>
 <style>
-body { font-family: -apple-system, "Segoe UI", Roboto, Helvetica, Arial, sans-serif; margin: 0; color: #222;
-       background: #fafafa; }
-main { max-width: 1060px; margin: 0 auto; padding: 24px 28px 60px; background: #fff; }
-h1 { font-size: 1.6em; margin: 0 0 4px; } h2 { font-size: 1.2em; margin-top: 34px; border-bottom: 1px solid #ddd;
-     padding-bottom: 4px; }
-.meta { color: #555; font-size: 0.92em; }
-.cards { display: flex; flex-wrap: wrap; gap: 12px; margin-top: 18px; }
-.card { flex: 1 1 170px; border: 1px solid #ddd; border-radius: 8px; padding: 10px 12px; background: #fcfcfc; }
-.card .v { font-size: 1.6em; font-weight: 600; } .card .l { font-weight: 600; font-size: 0.9em; }
-.card .d { color: #666; font-size: 0.78em; }
-table { border-collapse: collapse; font-size: 0.86em; margin-top: 8px; width: 100%; }
-th, td { border-bottom: 1px solid #e4e4e4; padding: 4px 8px; text-align: right; }
-th { background: #f2f2f2; } td.l, th.l { text-align: left; }
-.up { color: #1d7a35; } .down { color: #b3261e; }
+{{ page_style }}.up { color: #1d7a35; } .down { color: #b3261e; }
 img { max-width: 100%; } .note { color: #555; font-size: 0.88em; } code { background: #f2f2f2; padding: 0 3px; }
 </style></head>
 <body><main>

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 import jinja2
+from markupsafe import Markup
 
 from judgeaudit import __version__
 from judgeaudit.reports import plots
@@ -30,18 +31,8 @@ INDEX_INFO = {
 BASELINE_NAMES = {"always_longer": "always longer", "always_more_markdown": "more markdown",
                   "always_first": "always first", "coin_flip": "coin flip"}
 
-_ENV = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-
-
-_ENV.filters.update(num=num, p=p_value, signed=signed)
-_ENV.globals.update(ci=lambda lo, hi, digits=3: interval((lo, hi), digits, plus=True))
-
-TEMPLATE = _ENV.from_string("""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>judgeaudit: {{ r.judge }}</title>
-<style>
-body { font-family: -apple-system, "Segoe UI", Roboto, Helvetica, Arial, sans-serif; margin: 0; color: #222;
+# The style every judgeaudit page shares (probe report, arena report); page-specific rules follow it.
+PAGE_STYLE = """body { font-family: -apple-system, "Segoe UI", Roboto, Helvetica, Arial, sans-serif; margin: 0; color: #222;
        background: #fafafa; }
 main { max-width: 1060px; margin: 0 auto; padding: 24px 28px 60px; background: #fff; }
 h1 { font-size: 1.6em; margin: 0 0 4px; } h2 { font-size: 1.2em; margin-top: 34px; border-bottom: 1px solid #ddd;
@@ -54,7 +45,26 @@ h1 { font-size: 1.6em; margin: 0 0 4px; } h2 { font-size: 1.2em; margin-top: 34p
 table { border-collapse: collapse; font-size: 0.86em; margin-top: 8px; width: 100%; }
 th, td { border-bottom: 1px solid #e4e4e4; padding: 4px 8px; text-align: right; }
 th { background: #f2f2f2; } td.l, th.l { text-align: left; }
-tr.kind td { background: #f7f7fb; font-weight: 600; text-align: left; }
+"""
+
+
+def page_environment() -> jinja2.Environment:
+    """The Jinja environment of every HTML page: escaping on, the one number formatter as filters."""
+    env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env.filters.update(num=num, p=p_value, signed=signed)
+    env.globals.update(ci=lambda lo, hi, digits=3: interval((lo, hi), digits, plus=True),
+                       page_style=Markup(PAGE_STYLE))
+    return env
+
+
+_ENV = page_environment()
+
+TEMPLATE = _ENV.from_string("""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>judgeaudit: {{ r.judge }}</title>
+<style>
+{{ page_style }}tr.kind td { background: #f7f7fb; font-weight: 600; text-align: left; }
 .pass { color: #1d7a35; font-weight: 700; } .fail { color: #b3261e; font-weight: 700; }
 .verdict { font-size: 1.3em; margin: 8px 0; }
 img { max-width: 100%; } .note { color: #555; font-size: 0.88em; } code { background: #f2f2f2; padding: 0 3px; }

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from rich.console import Group
+from rich.console import Console, Group
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
@@ -190,3 +190,17 @@ def compare_table(runs: Sequence[dict[str, Any]]) -> Table:
         t.add_row(Text(f"delta {name}", style=KIND_STYLE.get(kind, "")), *cells)
     t.caption = "delta with its 95% CI per probe; " + ", ".join(f"{k}: {v}" for k, v in KIND_LABELS.items())
     return t
+
+
+def print_judgment_estimate(console: Console, est: dict[str, Any]) -> None:
+    """The judgments, API requests and cost lines of a dry run (probe and arena alike)."""
+    console.print(f"  judgments: {est['judgments']} (both orders)"
+                  + (f", {est['judgments_pending']} not yet in the run directory" if "judgments_pending" in est else ""))
+    if "requests" in est:
+        console.print(f"  API requests: {est['requests']} ({est.get('cached_requests', 0)} already cached), "
+                      f"~{est.get('prompt_tokens_est', 0):,} prompt + ~{est.get('completion_tokens_est', 0):,} "
+                      f"completion tokens")
+        if est.get("cost_usd_est") is not None:
+            console.print(f"  estimated cost: ${est['cost_usd_est']:.2f} (at most ${est['cost_usd_max']:.2f})")
+        else:
+            console.print("  estimated cost: unknown (no price for this model)")

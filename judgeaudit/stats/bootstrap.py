@@ -110,6 +110,18 @@ def cluster_bootstrap(n_clusters: int, statistic, *, resamples: int = DEFAULT_RE
                                 vectorized=True)
 
 
+def cluster_weights(n_clusters: int, *, resamples: int, rng: np.random.Generator) -> np.ndarray:
+    """Multinomial resampling counts, shape (resamples, n_clusters): one row per bootstrap draw.
+
+    For statistics that refit a model per draw and return many values at once (the arena's
+    Bradley-Terry scores and style coefficients), which ``scipy.stats.bootstrap`` cannot
+    carry: the same cluster resampling, drawn once and shared by every quantity.
+    """
+    if n_clusters == 0:
+        return np.zeros((resamples, 0))
+    return rng.multinomial(n_clusters, np.full(n_clusters, 1.0 / n_clusters), size=resamples).astype(float)
+
+
 def percentile_interval(draws: np.ndarray, level: float = DEFAULT_LEVEL) -> tuple[float, float] | None:
     draws = draws[np.isfinite(draws)]
     if draws.size == 0:
