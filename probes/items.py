@@ -126,7 +126,9 @@ def _check_elaborations(obj: dict[str, Any], constraint: dict[str, Any] | None, 
         _fail(path, line, "elaborations", f"expected a list of at least {MIN_ELABORATIONS} sentences that "
               "add no checked fact")
     answer = obj["answer"]
-    folded = [(f"key_facts[{i}].{k}", f[k].casefold()) for i, f in enumerate(obj["key_facts"]) for k in ("span", "wrong")]
+    # Upper-casing before folding also matches letters whose case mapping is lossy (ı -> I -> i).
+    folded = [(f"key_facts[{i}].{k}", f[k].upper().casefold()) for i, f in enumerate(obj["key_facts"])
+              for k in ("span", "wrong")]
     for j, text in enumerate(elabs):
         where = f"elaborations[{j}]"
         if not isinstance(text, str) or not text.strip():
@@ -136,7 +138,7 @@ def _check_elaborations(obj: dict[str, Any], constraint: dict[str, Any] | None, 
         if re.search(r"\d", text):
             _fail(path, line, where, "must not contain a number (it would be a new, unchecked fact)")
         for field, value in folded:
-            if count_span(text.casefold(), value):
+            if count_span(text.upper().casefold(), value):
                 _fail(path, line, where, f"must not contain {field} ({value!r}), in any case")
         if reads_as_refusal(text):
             _fail(path, line, where, "must not read as a refusal")
