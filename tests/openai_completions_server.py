@@ -11,21 +11,20 @@ and caching.
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from collections import Counter
 from typing import Any
 
 import torch
-import uvicorn
+from loopback_server import LoopbackServer
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 
-class CompletionsServer:
+class CompletionsServer(LoopbackServer):
     """``with CompletionsServer(lm) as srv: ... srv.base_url ...`` where ``lm`` is a LoadedModel."""
 
     def __init__(self, lm: Any, *, served_name: str = "smollm2", chat_logprobs: bool = True,
@@ -40,9 +39,7 @@ class CompletionsServer:
         self._lock = threading.Lock()
         self.app = Starlette(routes=[Route("/v1/completions", self._completions, methods=["POST"]),
                                      Route("/v1/chat/completions", self._chat, methods=["POST"])])
-        self._server: uvicorn.Server | None = None
-        self._thread: threading.Thread | None = None
-        self.port = 0
+        super().__init__()
 
     @property
     def base_url(self) -> str:
@@ -160,32 +157,3 @@ class CompletionsServer:
                              "model": body["model"], "choices": [choice],
                              "usage": {"prompt_tokens": n_in, "completion_tokens": n_out,
                                        "total_tokens": n_in + n_out}})
-
-    # -- lifecycle -------------------------------------------------------------------
-    def start(self) -> "CompletionsServer":
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(("127.0.0.1", 0))
-        self.port = sock.getsockname()[1]
-        config = uvicorn.Config(self.app, log_level="critical", access_log=False, lifespan="off")
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [sock]}, daemon=True)
-        self._thread.start()
-        deadline = time.monotonic() + 10
-        while not self._server.started:
-            if time.monotonic() > deadline:
-                raise RuntimeError("completions server did not start")
-            time.sleep(0.01)
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.should_exit = True
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-
-    def __enter__(self) -> "CompletionsServer":
-        return self.start()
-
-    def __exit__(self, *exc: Any) -> None:
-        self.stop()

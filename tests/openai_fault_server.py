@@ -13,13 +13,12 @@ import hashlib
 import json
 import math
 import random
-import socket
 import threading
 import time
 from collections import Counter
 from typing import Any, Callable
 
-import uvicorn
+from loopback_server import LoopbackServer
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.routing import Route
@@ -62,8 +61,10 @@ def tokens_with_logprobs(content: str, top: int, verdict: str) -> list[dict[str,
     return toks
 
 
-class FaultServer:
+class FaultServer(LoopbackServer):
     """``with FaultServer(fault_rate=0.3) as srv: OpenAI(base_url=srv.base_url, ...)``."""
+
+    force_exit = True  # held-open requests must not delay a stop
 
     def __init__(self, *, fault_rate: float = 0.0, faults: tuple[str, ...] = FAULTS, retry_after: str = "1",
                  slow_seconds: float = 1.0, seed: int = 0, required_key: str | None = None,
@@ -82,9 +83,7 @@ class FaultServer:
         self.served: Counter[str] = Counter()  # message digest -> successful responses
         self.arrivals: list[float] = []
         self.app = Starlette(routes=[Route("/v1/chat/completions", self._chat, methods=["POST"])])
-        self._server: uvicorn.Server | None = None
-        self._thread: threading.Thread | None = None
-        self.port = 0
+        super().__init__()
 
     @property
     def base_url(self) -> str:
@@ -155,36 +154,6 @@ class FaultServer:
                              "created": int(time.time()), "model": body["model"], "choices": [choice],
                              "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": 25,
                                        "total_tokens": prompt_tokens + 25}})
-
-    # -- lifecycle -------------------------------------------------------------------
-    def start(self) -> "FaultServer":
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(("127.0.0.1", 0))
-        self.port = sock.getsockname()[1]
-        config = uvicorn.Config(self.app, log_level="critical", access_log=False, lifespan="off")
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [sock]}, daemon=True)
-        self._thread.start()
-        deadline = time.monotonic() + 10
-        while not self._server.started:
-            if time.monotonic() > deadline:
-                raise RuntimeError("fault server did not start")
-            time.sleep(0.01)
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.should_exit = True
-            self._server.force_exit = True
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-
-    def __enter__(self) -> "FaultServer":
-        return self.start()
-
-    def __exit__(self, *exc: Any) -> None:
-        self.stop()
 
 
 class _DroppedResponse:
