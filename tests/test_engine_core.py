@@ -120,6 +120,50 @@ def test_long_shared_beginnings_become_a_cached_cluster_prefix():
     assert sorted(i for c in clusters for r in c.rows for i in r.requests) == [0, 1, 2]
 
 
+def test_clusters_nest_so_rows_hold_only_what_differs():
+    # A judge's shape: instructions, then per request a user turn, then per first answer the second.
+    instructions = tuple(range(1000, 1040))
+    enc, expected_leaf = [], {}
+    for q in range(2):
+        question = tuple(range(2000 + 100 * q, 2000 + 100 * q + 36))
+        for a in range(2):
+            first = tuple(range(3000 + 100 * (2 * q + a), 3000 + 100 * (2 * q + a) + 40))
+            for b in range(3):
+                second = tuple(range(5000 + 1000 * q + 100 * a + 10 * b, 5000 + 1000 * q + 100 * a + 10 * b + 30))
+                expected_leaf[len(enc)] = instructions + question + first
+                enc.append(EncodedRequest(instructions + question + first + second, (7, 8)))
+    clusters = build_clusters(enc, range(len(enc)), max_row_tokens=1000, min_shared=32, min_cluster_tokens=64)
+    owner = {i: c for c in clusters for r in c.rows for i in r.requests}
+    assert sorted(owner) == list(range(len(enc)))
+    for i, prefix in expected_leaf.items():
+        assert owner[i].prefix == prefix  # cached up to the first answer
+        assert all(len(r.tokens) == 3 * 31 for r in owner[i].rows)  # three second answers, last prefix token kept
+    # Parents come first, and every cached prefix extends an earlier one or starts fresh.
+    prefixes = [c.prefix for c in clusters]
+    assert prefixes[:2] == [instructions, instructions + tuple(range(2000, 2036))]
+    for k, p in enumerate(prefixes):
+        assert any(p[:len(q)] == q for q in prefixes[:k]) or k == 0
+    # Too little work below a shared span: no cluster of its own.
+    flat = build_clusters(enc, range(len(enc)), max_row_tokens=1000, min_shared=32, min_cluster_tokens=10**6)
+    assert [c.prefix for c in flat] == [instructions]
+
+
+def test_prefix_store_extends_the_longest_computed_beginning(smollm2):
+    from judgeaudit.engine.loglikelihood import PrefixStore, prefix_cache
+
+    decoder = getattr(smollm2.model, smollm2.model.base_model_prefix)
+    ids = tuple(smollm2.tokenizer.encode("The judge reads the instructions, then the request, then both answers."))
+    store = PrefixStore(decoder, smollm2.device, max_entries=2)
+    store.get(ids[:5])
+    full = store.get(ids)
+    assert store.tokens_run == len(ids)  # the first five ran once
+    whole = prefix_cache(decoder, ids, smollm2.device)
+    for (k1, v1), (k2, v2) in zip(full, whole):
+        assert k1.shape == k2.shape and torch.allclose(k1, k2, atol=1e-4) and torch.allclose(v1, v2, atol=1e-4)
+    store.get(ids[:3]), store.get(ids[:4])
+    assert len(store.entries) == 2 and ids[:5] not in store.entries
+
+
 def test_rows_respect_budget_and_batches_go_longest_first():
     enc = [EncodedRequest((1,) * 10 + (k,), (5,) * 6) for k in range(5)] + [EncodedRequest((2,) * 30, (7, 8))]
     (cluster,) = build_clusters(enc, range(6), max_row_tokens=24, min_shared=100)

@@ -1,6 +1,7 @@
 """Runner, resume, aggregation and result files, with a deterministic stand-in scorer."""
 
 import json
+import re
 import zlib
 from types import SimpleNamespace
 
@@ -181,3 +182,44 @@ def test_generative_benchmark_through_grader(tmp_path, monkeypatch):
                  report=lines.append)
     assert r2.results["benchmarks"]["arith2"]["status"] == "missing" and "absent" in lines[0]
     assert r2.results["factors"]["wk"]["score"] is None
+
+
+def test_generative_documents_of_several_benchmarks_share_one_engine_call(tmp_path, monkeypatch):
+    import judgeaudit.engine.generation as generation
+    import judgeaudit.graders as graders
+
+    monkeypatch.setattr(graders, "get_grader", lambda name: EchoGrader())
+    data = tmp_path / "data"
+    data.mkdir()
+    rows = [{"q": "2+2", "answer": "4"}, {"q": "3+3", "answer": "6"}, {"q": "1+1", "answer": "2"}]
+    for name in ("short", "long"):
+        (data / f"{name}.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    specs = [parse_spec({"name": name, "factor": "wk", "output_type": "generate_until", "grader": "echo_test",
+                         "metrics": ["exact", "loose"], "dataset": {"path": "x/arith", "split": "test"},
+                         "prompt": prompt, "generation": gen}, f"{name}.yaml")
+             for name, prompt, gen in [("short", "Q: {{q}}\nA:", {"max_new_tokens": 5, "stop": ["\n"]}),
+                                       ("long", "Question {{q}}?", {"max_new_tokens": 40, "stop": ["Q:", ""]})]]
+    calls = []
+
+    class RecordingEngine:
+        def __init__(self, lm, **kw):
+            pass
+
+        def generate_until(self, requests, desc="generating"):
+            calls.append(list(requests))
+            sums = [re.search(r"(\d)\+(\d)", r.context).groups() for r in requests]
+            # right answers for "short", the first addend for "long"
+            return [str(int(a) + int(b)) if r.max_gen_toks == 5 else a for r, (a, b) in zip(requests, sums)]
+
+    monkeypatch.setattr(generation, "GenerationEngine", RecordingEngine)
+    lm = SimpleNamespace(name="stand-in", dtype="float32", tokenizer=None)
+    opts = SosOptions(source=DataSource("dir", str(data)), n_resamples=100)
+    result = run_sos(lm, tmp_path / "run", tasks=specs, options=opts, progress=False, report=lambda s: None)
+    (call,) = calls  # both benchmarks' documents decode together
+    assert [(r.context, r.until, r.max_gen_toks) for r in call] == (
+        [(f"Q: {r['q']}\nA:", ("\n",), 5) for r in rows] + [(f"Question {r['q']}?", ("Q:",), 40) for r in rows])
+    records = [json.loads(line) for line in (tmp_path / "run" / "records.jsonl").read_text().splitlines()]
+    assert [(r["subtask"], r["output"]) for r in records] == (
+        [("short", "4"), ("short", "6"), ("short", "2"), ("long", "2"), ("long", "3"), ("long", "1")])
+    assert result.results["benchmarks"]["short"]["subtasks"]["short"]["exact"] == pytest.approx(1.0)
+    assert result.results["benchmarks"]["long"]["subtasks"]["long"]["exact"] == pytest.approx(0.0)

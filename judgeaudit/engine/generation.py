@@ -79,8 +79,10 @@ class _BufferLayer:
 
     def __init__(self, keys: torch.Tensor, values: torch.Tensor, rows: int, capacity: int):
         _, heads, n, dim = keys.shape
-        self.kbuf = keys.new_empty(rows, heads, capacity, dim)
-        self.vbuf = values.new_empty(rows, heads, capacity, dim)
+        # Zeros, not garbage: padding columns a slice never writes are masked, but a NaN
+        # there would still poison the softmax.
+        self.kbuf = keys.new_zeros(rows, heads, capacity, dim)
+        self.vbuf = values.new_zeros(rows, heads, capacity, dim)
         self.kbuf[:, :, :n] = keys
         self.vbuf[:, :, :n] = values
         self.length = n
@@ -202,10 +204,10 @@ class GenerationEngine:
                 self.tokens_in += shared
                 pending = sorted(members, key=lambda i: len(contexts[i]))  # by length: little padding
                 while pending:
-                    batch = self._take_batch(pending, contexts, shared, budget, rows_cap)
+                    batch = self._take_batch(pending, rows_cap)
                     try:
                         texts = self._generate_batch([requests[i] for i in batch], [contexts[i][shared:] for i in batch],
-                                                     shared, kv)
+                                                     shared, kv, budget)
                     except Exception as exc:  # noqa: BLE001 - only OOM is handled, the rest re-raised
                         if not _is_oom(exc) or len(batch) == 1:
                             raise
@@ -222,16 +224,20 @@ class GenerationEngine:
 
     # -- internals ------------------------------------------------------------------
     @staticmethod
-    def _take_batch(pending: list[int], contexts: list[tuple[int, ...]], shared: int, budget: int, rows_cap: int
-                    ) -> list[int]:
-        """The next rows: as many as the row cap allows while rows x widest suffix fits the budget."""
-        batch: list[int] = []
-        for i in pending:
-            width = len(contexts[i]) - shared  # sorted ascending: the newest is the widest
-            if batch and (len(batch) >= rows_cap or (len(batch) + 1) * width > budget):
-                break
-            batch.append(i)
-        return batch
+    def _take_batch(pending: list[int], rows_cap: int) -> list[int]:
+        """The next rows to decode together (the token budget bounds each prefill slice, not this)."""
+        return pending[:rows_cap]
+
+    @staticmethod
+    def _prefill_slices(widths: list[int], budget: int) -> list[tuple[int, int]]:
+        """Consecutive row ranges (widths ascending) whose rows x widest row fits the token budget."""
+        slices, start = [], 0
+        for end in range(1, len(widths) + 1):
+            if end - start > 1 and (end - start) * widths[end - 1] > budget:
+                slices.append((start, end - 1))
+                start = end - 1
+        slices.append((start, len(widths)))
+        return slices
 
     def _head_argmax(self, hidden: torch.Tensor) -> torch.Tensor:
         logits = torch.nn.functional.linear(hidden, self.head_weight, self.head_bias)
@@ -239,7 +245,8 @@ class GenerationEngine:
 
     @torch.inference_mode()
     def _generate_batch(self, reqs: list[GenerationRequest], suffixes: list[tuple[int, ...]], offset: int,
-                        prefix_kv: list[tuple[torch.Tensor, torch.Tensor]] | None) -> list[str]:
+                        prefix_kv: list[tuple[torch.Tensor, torch.Tensor]] | None, budget: int | None = None
+                        ) -> list[str]:
         tok, dev = self.tokenizer, self.device
         n = len(reqs)
         width = max(len(s) for s in suffixes)
@@ -249,28 +256,30 @@ class GenerationEngine:
         heads = getattr(cfg, "num_key_value_heads", None) or cfg.num_attention_heads
         dim = getattr(cfg, "head_dim", None) or cfg.hidden_size // cfg.num_attention_heads
         cache = _buffer_cache(prefix_kv, cfg.num_hidden_layers, self.head_weight, heads, dim, n, capacity)
-        # Left-padded suffixes after the shared prefix: every row ends at the same column.
-        pad = tok.pad_token_id if tok.pad_token_id is not None else 0
-        ids = torch.full((n, width), pad, dtype=torch.long)
+        # Every row's suffix ends at column offset + width (left padding), so decoding steps
+        # write one column for all rows. The prefill runs in slices of rows that fit the
+        # token budget; each slice is as wide as its own widest row and its keys/values are
+        # copied into the shared buffer, right-aligned.
+        lengths = torch.tensor([len(s) for s in suffixes])
         valid = torch.zeros((n, capacity), dtype=torch.bool)  # which cache columns a row may attend to
         valid[:, :offset] = True
-        lengths = torch.tensor([len(s) for s in suffixes])
-        for r, s in enumerate(suffixes):
-            ids[r, width - len(s):] = torch.tensor(s)
-            valid[r, offset + width - len(s): offset + width] = True
-        col = torch.arange(width)
-        start = width - lengths[:, None]
-        pos = offset + (col[None, :] - start).clamp(min=0)
-        # Prefill mask: causal within the row's own tokens, all of the prefix; a padding
-        # query sees itself only, so no softmax row is empty.
-        keys = torch.arange(offset + width)
-        own = valid[:, None, : offset + width] & (keys[None, None, :] <= (offset + col)[None, :, None])
-        own |= (keys[None, None, :] == (offset + col)[None, :, None])
-        mask = self._additive(own)[:, None]
+        for r in range(n):
+            valid[r, offset + width - len(suffixes[r]): offset + width] = True
+        order = sorted(range(n), key=lambda r: len(suffixes[r]))
+        next_tok = torch.empty(n, dtype=torch.long)
+        for a, b in self._prefill_slices([len(suffixes[r]) for r in order], budget or self.max_batch_tokens):
+            rows = order[a:b]
+            w = max(len(suffixes[r]) for r in rows)
+            part = _buffer_cache(prefix_kv, cfg.num_hidden_layers, self.head_weight, heads, dim, len(rows), offset + w)
+            out = self._prefill(part, [suffixes[r] for r in rows], offset, w)
+            next_tok[rows] = self._head_argmax(out.last_hidden_state[:, -1]).cpu()
+            index = torch.tensor(rows, device=dev)
+            for big, small in zip(cache.layers, part.layers):
+                big.kbuf[index, :, offset + width - w: offset + width] = small.kbuf[:, :, offset:offset + w]
+                big.vbuf[index, :, offset + width - w: offset + width] = small.vbuf[:, :, offset:offset + w]
+        for layer in cache.layers:
+            layer.length = offset + width
         self.tokens_in += int(lengths.sum())
-        out = self.decoder(input_ids=ids.to(dev), attention_mask=mask.to(dev), position_ids=pos.to(dev),
-                           use_cache=True, **{self._cache_arg: cache})
-        next_tok = self._head_argmax(out.last_hidden_state[:, -1]).cpu()
         stops = [self.stops_of(r) for r in reqs]
         # A stop string of c characters spans at most 4c byte-level tokens; one more for the seam.
         tails = [4 * max((len(s) for s in st), default=0) + 1 for st in stops]
@@ -315,6 +324,30 @@ class GenerationEngine:
                 gen = gen[:-1]
             texts.append(cut_at_stop(tok.decode(gen, skip_special_tokens=True), stops[r]))
         return texts
+
+    def _prefill(self, cache: Any, suffixes: list[tuple[int, ...]], offset: int, width: int) -> Any:
+        """Run left-padded suffixes after the cached prefix; the cache ends at column offset + width."""
+        n = len(suffixes)
+        pad = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else 0
+        ids = torch.full((n, width), pad, dtype=torch.long)
+        valid = torch.zeros((n, offset + width), dtype=torch.bool)
+        valid[:, :offset] = True
+        lengths = torch.tensor([len(s) for s in suffixes])
+        for r, s in enumerate(suffixes):
+            ids[r, width - len(s):] = torch.tensor(s)
+            valid[r, offset + width - len(s):] = True
+        col = torch.arange(width)
+        start = width - lengths[:, None]
+        pos = offset + (col[None, :] - start).clamp(min=0)
+        # Causal within the row's own tokens, all of the prefix; a padding query sees itself
+        # only, so no softmax row is empty.
+        keys = torch.arange(offset + width)
+        own = valid[:, None, :] & (keys[None, None, :] <= (offset + col)[None, :, None])
+        own |= (keys[None, None, :] == (offset + col)[None, :, None])
+        mask = self._additive(own)[:, None]
+        dev = self.device
+        return self.decoder(input_ids=ids.to(dev), attention_mask=mask.to(dev), position_ids=pos.to(dev),
+                            use_cache=True, **{self._cache_arg: cache})
 
     def _additive(self, allowed: torch.Tensor) -> torch.Tensor:
         dtype = self.model.dtype

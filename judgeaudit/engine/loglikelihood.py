@@ -14,7 +14,7 @@ What makes it fast, compared with scoring each request as its own full sequence:
 from __future__ import annotations
 
 import inspect
-from typing import Sequence
+from typing import Any, Sequence
 
 import torch
 
@@ -42,15 +42,48 @@ def cache_argument(decoder: Any) -> str:
     return "cache" if "cache" in inspect.signature(decoder.forward).parameters else "past_key_values"
 
 
+KV = list[tuple[torch.Tensor, torch.Tensor]]
+
+
 @torch.inference_mode()
-def prefix_cache(decoder: Any, prefix: Sequence[int], device: Any) -> list[tuple[torch.Tensor, torch.Tensor]]:
-    """Per-layer key/value states [1, heads, len(prefix), dim] of a shared prefix, computed once."""
+def prefix_cache(decoder: Any, prefix: Sequence[int], device: Any, base: tuple[int, KV] | None = None) -> KV:
+    """Per-layer key/value states [1, heads, len(prefix), dim] of a shared prefix, computed once.
+
+    ``base`` = (n, states of prefix[:n]) extends an already computed beginning instead of
+    running it again.
+    """
     from transformers import DynamicCache
 
-    ids = torch.tensor([list(prefix)], device=device)
-    out = decoder(input_ids=ids, use_cache=True, **{cache_argument(decoder): DynamicCache()})
+    start, states = base if base is not None else (0, None)
+    ids = torch.tensor([list(prefix[start:])], device=device)
+    pos = torch.arange(start, len(prefix), device=device)[None]
+    cache = DynamicCache(ddp_cache_data=states) if states is not None else DynamicCache()
+    out = decoder(input_ids=ids, position_ids=pos, use_cache=True, **{cache_argument(decoder): cache})
     cache = out.get("cache") if out.get("cache") is not None else out.get("past_key_values")
     return [(layer.keys, layer.values) for layer in cache.layers]
+
+
+class PrefixStore:
+    """The last few computed prefix caches, so a nested or repeated beginning extends one
+    already run (a judge's instructions run once per run, not once per batch)."""
+
+    def __init__(self, decoder: Any, device: Any, max_entries: int = 8):
+        self.decoder, self.device, self.max_entries = decoder, device, max_entries
+        self.entries: dict[tuple[int, ...], KV] = {}  # insertion order = recency
+        self.tokens_run = 0
+
+    def get(self, prefix: tuple[int, ...]) -> KV:
+        if prefix in self.entries:
+            states = self.entries.pop(prefix)
+        else:
+            best = max((p for p in self.entries if len(p) < len(prefix) and prefix[:len(p)] == p), key=len, default=None)
+            base = (len(best), self.entries[best]) if best is not None else None
+            states = prefix_cache(self.decoder, prefix, self.device, base)
+            self.tokens_run += len(prefix) - (len(best) if best is not None else 0)
+        self.entries[prefix] = states
+        while len(self.entries) > self.max_entries:
+            self.entries.pop(next(iter(self.entries)))
+        return states
 
 
 class LoglikelihoodEngine:
@@ -58,7 +91,7 @@ class LoglikelihoodEngine:
 
     def __init__(self, lm: LoadedModel, *, max_batch_tokens: int | None = None, impl: str = "auto",
                  progress: bool = True, share_prefix: bool = True, max_row_tokens: int | None = None,
-                 min_shared: int = 32):
+                 min_shared: int = 32, min_cluster_tokens: int = 64):
         self.lm = lm
         self.model = lm.model
         self.tokenizer = lm.tokenizer
@@ -70,14 +103,21 @@ class LoglikelihoodEngine:
         self.share_prefix = share_prefix
         self.max_row_tokens = max_row_tokens or DEFAULT_ROW_TOKENS.get(self.device.type, 2048)
         self.min_shared = min_shared
+        self.min_cluster_tokens = min_cluster_tokens
         self.decoder = getattr(self.model, self.model.base_model_prefix)
         head = self.model.get_output_embeddings()
         self.head_weight = head.weight
         self.head_bias = getattr(head, "bias", None)
         self.softcap = getattr(self.model.config, "final_logit_softcapping", None)
         self.oom_backoffs = 0
-        self.tokens_run = 0  # tokens through the model: shared prefixes once, trie rows without padding
+        self._rows_run = 0  # trie row tokens through the model, without padding
         self._cache_arg = cache_argument(self.decoder)
+        self.prefixes = PrefixStore(self.decoder, self.device)
+
+    @property
+    def tokens_run(self) -> int:
+        """Tokens through the model: each shared prefix once, trie rows without padding."""
+        return self._rows_run + self.prefixes.tokens_run
 
     # -- public ---------------------------------------------------------------------
     def encode(self, requests: Sequence[tuple[str, str]]) -> list[EncodedRequest]:
@@ -101,11 +141,11 @@ class LoglikelihoodEngine:
                 batch: list[TrieRow] = []
                 try:
                     for cluster in build_clusters(encoded, todo, max_row_tokens=min(budget, self.max_row_tokens),
-                                                  min_shared=self.min_shared, share_prefix=self.share_prefix):
-                        cache = self._prefix_cache(cluster.prefix) if cluster.prefix else None
-                        self.tokens_run += len(cluster.prefix)
+                                                  min_shared=self.min_shared, share_prefix=self.share_prefix,
+                                                  min_cluster_tokens=self.min_cluster_tokens):
+                        cache = self.prefixes.get(cluster.prefix) if cluster.prefix else None
                         for batch in batch_rows(cluster.rows, budget):
-                            self.tokens_run += sum(row.length for row in batch)
+                            self._rows_run += sum(row.length for row in batch)
                             for idx, lp, gr in self._score_batch(batch, cache):
                                 logprob[idx] += lp
                                 greedy[idx] = greedy[idx] and gr
@@ -133,9 +173,6 @@ class LoglikelihoodEngine:
         return results
 
     # -- internals ------------------------------------------------------------------
-    def _prefix_cache(self, prefix: tuple[int, ...]) -> list[tuple[torch.Tensor, torch.Tensor]]:
-        return prefix_cache(self.decoder, prefix, self.device)
-
     @torch.inference_mode()
     def _score_batch(self, batch: list[TrieRow], cache: list[tuple[torch.Tensor, torch.Tensor]] | None = None
                      ) -> list[tuple[int, float, bool]]:

@@ -148,26 +148,50 @@ class SosRunner:
                 self._scorer = LoglikelihoodEngine(self.lm, progress=False)
         return self._scorer
 
-    def generate(self, prompts: list[str], gen: dict[str, Any]) -> list[str]:
+    def _generation_kwargs(self, gen: dict[str, Any]) -> dict[str, Any]:
         limit = int(gen.get("max_new_tokens", 256))
         if self.options.max_new_tokens is not None:
             limit = min(limit, self.options.max_new_tokens)
-        kwargs = {"max_new_tokens": limit, "stop": list(gen.get("stop") or []),
-                  "chat": bool(gen.get("chat", False))}
-        if self._generator is not None:
-            return self._generator(prompts, **kwargs)
-        if getattr(self.lm, "is_remote", False):
-            return self.lm.generate_texts(prompts, **kwargs)
-        from judgeaudit.engine import generation_vllm
-        from judgeaudit.engine.generation import GenerationEngine, generate
+        return {"max_new_tokens": limit, "stop": list(gen.get("stop") or []), "chat": bool(gen.get("chat", False))}
 
-        # vLLM, when installed and a GPU is present, is much faster for long generations.
-        if generation_vllm.available():
-            return generation_vllm.generate(self.lm, prompts, progress=False, **kwargs)
+    def generate(self, prompts: list[str], gen: dict[str, Any]) -> list[str]:
+        return self.generate_many([(p, gen) for p in prompts])
+
+    def generate_many(self, jobs: list[tuple[str, dict[str, Any]]]) -> list[str]:
+        """Outputs of (prompt, generation settings) jobs; settings may differ from job to job.
+
+        The local engine decodes them all in one call: a decoding step costs about the same
+        for one row as for many, so rows from several subtasks and benchmarks share steps.
+        """
+        kwargs = [self._generation_kwargs(gen) for _, gen in jobs]
+        local = self._generator is None and not getattr(self.lm, "is_remote", False)
+        from judgeaudit.engine import generation_vllm
+
+        if not local or generation_vllm.available():  # vLLM (GPU) is much faster for long generations
+            outputs: list[str | None] = [None] * len(jobs)
+            groups: dict[str, list[int]] = {}
+            for i, kw in enumerate(kwargs):
+                groups.setdefault(repr(sorted(kw.items())), []).append(i)
+            for members in groups.values():
+                prompts, kw = [jobs[i][0] for i in members], kwargs[members[0]]
+                if self._generator is not None:
+                    texts = self._generator(prompts, **kw)
+                elif getattr(self.lm, "is_remote", False):
+                    texts = self.lm.generate_texts(prompts, **kw)
+                else:
+                    texts = generation_vllm.generate(self.lm, prompts, progress=False, **kw)
+                for i, text in zip(members, texts):
+                    outputs[i] = text
+            return outputs  # type: ignore[return-value]
+        from judgeaudit.engine.generation import GenerationEngine, GenerationRequest, render_prompt
+
         if self._generation_engine is None:
             self._generation_engine = GenerationEngine(self.lm, max_batch_rows=self.options.generation_batch_size,
                                                        progress=False)
-        return generate(self.lm, prompts, engine=self._generation_engine, **kwargs)
+        requests = [GenerationRequest(render_prompt(self.lm.tokenizer, prompt, kw["chat"]),
+                                      tuple(s for s in kw["stop"] if s), kw["max_new_tokens"])
+                    for (prompt, _), kw in zip(jobs, kwargs)]
+        return self._generation_engine.generate_until(requests)
 
     # -- preparation ----------------------------------------------------------------
     def _prepare(self, spec: BenchmarkSpec) -> tuple[BenchmarkOutcome, list[tuple[SubtaskOutcome, list]]]:
@@ -207,13 +231,15 @@ class SosRunner:
         for (key, item), (a, b) in zip(todo, spans):
             self._sink.append(_mc_record(key, sub, item, results[a:b]))
 
-    def _score_gen(self, sub: SubtaskSpec, grader: Any, todo: list[tuple[str, PromptItem]]) -> None:
-        outputs = self.generate([it.prompt for _, it in todo], dict(sub.generation))
+    def _score_gen(self, entries: list[tuple[BenchmarkOutcome, SubtaskOutcome, str, PromptItem]]) -> None:
+        """Generate for documents of one or more generative subtasks together, then grade each."""
         from judgeaudit.graders import GraderInputError
 
-        for (key, item), text in zip(todo, outputs):
+        outputs = self.generate_many([(item.prompt, dict(sub_out.spec.generation)) for _, sub_out, _, item in entries])
+        for (outcome, sub_out, key, item), text in zip(entries, outputs):
+            sub = sub_out.spec
             try:
-                metrics = grader.score(item.doc, text)
+                metrics = outcome.grader.score(item.doc, text)
             except GraderInputError as exc:
                 origin, line = self._docsets[sub.name].where(item.index)
                 raise InputError(origin, str(exc), line=line, field=exc.field) from None
@@ -238,11 +264,19 @@ class SosRunner:
                     self.report(f"{outcome.spec.name}: missing ({outcome.reason})")
         done = distributed.done_keys(self.store)  # shards left by a stopped multi-rank run count as done
         step = self.options.chunk_docs
-        units = []  # (benchmark outcome, subtask outcome, chunk of (key, item)) in plan order
+        # Units in plan order: a multiple-choice unit is (outcome, subtask outcome, chunk of
+        # (key, item)); generative documents of all subtasks form mixed chunks of
+        # (outcome, subtask outcome, key, item), so their decoding steps are shared.
+        units: list[tuple[Any, Any, list]] = []
+        generative: list[tuple[Any, Any, str, Any]] = []
         for outcome, plans in prepared:
             for sub_out, items in plans:
                 todo = [(k, it) for k, it in items if k not in done]
-                units += [(outcome, sub_out, todo[i:i + step]) for i in range(0, len(todo), step)]
+                if outcome.spec.output_type == "multiple_choice":
+                    units += [(outcome, sub_out, todo[i:i + step]) for i in range(0, len(todo), step)]
+                else:
+                    generative += [(outcome, sub_out, k, it) for k, it in todo]
+        units += [(None, None, generative[i:i + step]) for i in range(0, len(generative), step)]
         # Every rank must plan from the same `done` before any rank writes a record.
         distributed.barrier(ranks)
         mine = ranks.shard(units)
@@ -250,10 +284,10 @@ class SosRunner:
         total = sum(len(chunk) for _, _, chunk in mine)
         with progress_bar("SOS-Bench", total=total, enabled=self.progress and ranks.is_main) as advance:
             for outcome, sub_out, chunk in mine:
-                if outcome.spec.output_type == "multiple_choice":
+                if outcome is not None:
                     self._score_mc(sub_out.spec, chunk)
                 else:
-                    self._score_gen(sub_out.spec, outcome.grader, chunk)
+                    self._score_gen(chunk)
                 self.scored += len(chunk)
                 advance(len(chunk))
         distributed.barrier(ranks)
