@@ -120,34 +120,6 @@ def test_long_shared_beginnings_become_a_cached_cluster_prefix():
     assert sorted(i for c in clusters for r in c.rows for i in r.requests) == [0, 1, 2]
 
 
-def test_clusters_nest_so_rows_hold_only_what_differs():
-    # A judge's shape: instructions, then per request a user turn, then per first answer the second.
-    instructions = tuple(range(1000, 1040))
-    enc, expected_leaf = [], {}
-    for q in range(2):
-        question = tuple(range(2000 + 100 * q, 2000 + 100 * q + 36))
-        for a in range(2):
-            first = tuple(range(3000 + 100 * (2 * q + a), 3000 + 100 * (2 * q + a) + 40))
-            for b in range(3):
-                second = tuple(range(5000 + 1000 * q + 100 * a + 10 * b, 5000 + 1000 * q + 100 * a + 10 * b + 30))
-                expected_leaf[len(enc)] = instructions + question + first
-                enc.append(EncodedRequest(instructions + question + first + second, (7, 8)))
-    clusters = build_clusters(enc, range(len(enc)), max_row_tokens=1000, min_shared=32, min_cluster_tokens=64)
-    owner = {i: c for c in clusters for r in c.rows for i in r.requests}
-    assert sorted(owner) == list(range(len(enc)))
-    for i, prefix in expected_leaf.items():
-        assert owner[i].prefix == prefix  # cached up to the first answer
-        assert all(len(r.tokens) == 3 * 31 for r in owner[i].rows)  # three second answers, last prefix token kept
-    # Parents come first, and every cached prefix extends an earlier one or starts fresh.
-    prefixes = [c.prefix for c in clusters]
-    assert prefixes[:2] == [instructions, instructions + tuple(range(2000, 2036))]
-    for k, p in enumerate(prefixes):
-        assert any(p[:len(q)] == q for q in prefixes[:k]) or k == 0
-    # Too little work below a shared span: no cluster of its own.
-    flat = build_clusters(enc, range(len(enc)), max_row_tokens=1000, min_shared=32, min_cluster_tokens=10**6)
-    assert [c.prefix for c in flat] == [instructions]
-
-
 def test_prefix_store_extends_the_longest_computed_beginning(smollm2):
     from judgeaudit.engine.loglikelihood import PrefixStore, prefix_cache
 

@@ -91,6 +91,48 @@ def test_out_of_memory_halves_the_batch_and_keeps_outputs(tiny, monkeypatch):
     assert engine.oom_backoffs >= 1
 
 
+def test_drafted_tokens_never_change_outputs_and_holes_are_repacked(tiny, monkeypatch):
+    import judgeaudit.engine.generation as generation
+
+    loops = [GenerationRequest("red green blue " * 12 + "red", (), 40), GenerationRequest("1 2 3 4 " * 10, (), 33)]
+    reqs = _requests(tiny) + loops
+    plain = GenerationEngine(tiny, progress=False, speculate=False).generate_until(reqs)
+    assert plain == [reference(tiny, r) for r in reqs]
+    engine = GenerationEngine(tiny, progress=False, spec_tokens=256)
+    assert engine.generate_until(reqs) == plain and engine.accepted > 0
+    # Drafts that are wrong every other step (a right prefix, then junk): rejected tokens
+    # leave holes, and with no spare columns every hole forces a repack.
+    real_draft, calls = generation._Lookup.draft, []
+
+    def flaky_draft(self, k):
+        calls.append(1)
+        good = real_draft(self, k)
+        return good if len(calls) % 2 else (good[:1] + [7] * k)[:k]
+
+    monkeypatch.setattr(generation._Lookup, "draft", flaky_draft)
+    engine = GenerationEngine(tiny, progress=False, spec_tokens=256)
+    engine.hole_room = 0
+    assert engine.generate_until(reqs) == plain
+    assert engine.drafted > engine.accepted > 0 and engine.repacks > 0
+    # One row at a time too (each row then drafts up to its own limit).
+    single = GenerationEngine(tiny, progress=False, max_batch_rows=1)
+    assert single.generate_until(reqs) == plain and single.drafted > 0
+
+
+def test_a_looping_row_is_checked_many_tokens_per_step(tiny):
+    tok = tiny.tokenizer
+    the = tok.encode(" the")[0]
+    loop_lm = LoadedModel(model=_constant_model(tiny, the), tokenizer=tok, name="loop", resolved=None,
+                          device=torch.device("cpu"), dtype=torch.float32, max_length=256)
+    engine = GenerationEngine(loop_lm, progress=False)
+    calls = []
+    real = engine.decoder.forward
+    engine.decoder.forward = lambda *a, **k: calls.append(1) or real(*a, **k)
+    (out,) = engine.generate_until([GenerationRequest("Say it again and again:", (), 60)])
+    assert out == " the" * 60
+    assert engine.accepted >= 40 and len(calls) <= 20  # not one pass per token
+
+
 def test_eos_ends_a_row_and_long_contexts_are_cut_from_the_left(tiny):
     tok = tiny.tokenizer
     # A model whose every next token is EOS: outputs are empty, one step per row.

@@ -49,6 +49,9 @@ def run_options(fn: Callable) -> Callable:
                      help="API judges: ask for logprobs with top_logprobs and read the five-verdict distribution "
                           "at the verdict position (falls back to the text verdict when the server gives none). "
                           "Default: on, except for reasoning models."),
+        click.option("--dtype", type=click.Choice(["float32", "bfloat16", "float16"]), default=None,
+                     help="Local judges: the model's dtype (default float32 on CPU). bfloat16 runs about twice "
+                          "as fast on CPUs with bf16 arithmetic, and its verdicts differ slightly."),
         click.option("--repeats", type=click.IntRange(min=1), default=1, show_default=True,
                      help="Judgments per pair and order (for sampling judges)."),
         click.option("--resamples", type=click.IntRange(min=100), default=2000, show_default=True,
@@ -63,7 +66,7 @@ def run_options(fn: Callable) -> Callable:
 def _run_kwargs(kw: dict[str, Any]) -> dict[str, Any]:
     out = {k: kw[k] for k in ("battery", "items", "limit", "seed", "template", "mode", "api_base", "api_key_env",
                               "concurrency", "repeats", "resamples", "max_wait", "verdict_logprobs")}
-    options = {k: kw[k] for k in ("reward_scale", "normalize") if kw.get(k) is not None}
+    options = {k: kw[k] for k in ("reward_scale", "normalize", "dtype") if kw.get(k) is not None}
     if options:
         out["judge_options"] = options
     return out

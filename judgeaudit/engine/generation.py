@@ -14,9 +14,16 @@ What makes it fast, without changing those outputs:
 - rows are batched by length (little padding) under a token budget; a row that has met
   EOS, a stop string or its token limit leaves the batch at once, so it costs no more work;
 - the key/value cache is one preallocated buffer per layer, written in place (no
-  per-step concatenation), and the LM head runs on the last position only;
+  per-step concatenation), and the LM head runs on new positions only;
+- when few rows are left (a step then costs the reading of the weights, whatever it
+  computes), each row drafts the tokens that followed the last place its latest three
+  tokens occurred, and one step checks them all: a draft is kept only as far as it equals
+  the model's own greedy choice at every position, so the output is what one token at a
+  time gives. Greedy text that loops is drafted right almost always;
 - stop strings are looked for in the decoded tail of a row, never the whole text;
 - an out-of-memory error halves the batch budget and retries the batch.
+
+The token budget bounds each prefill slice; the rows decoded together are capped apart.
 """
 
 from __future__ import annotations
@@ -31,6 +38,10 @@ from judgeaudit.console import progress_bar
 DEFAULT_BATCH_TOKENS = {"cpu": 4096, "cuda": 65536}  # prompt tokens per prefill batch
 DEFAULT_BATCH_ROWS = {"cpu": 32, "cuda": 256}  # rows decoded together
 MIN_SHARED = 32  # a shared beginning shorter than this is not worth its own cache
+# Tokens one decoding step may run over all rows, drafts included: drafting pays where a
+# step is bound by reading the weights (few rows), not by arithmetic (many rows).
+DEFAULT_SPEC_TOKENS = {"cpu": 48, "cuda": 1024}
+SPEC_MAX = 8  # drafted tokens per row and step, at most
 
 
 @dataclass(frozen=True)
@@ -114,8 +125,53 @@ class _BufferLayer:
         return -1
 
     def keep_rows(self, rows: torch.Tensor) -> None:
-        self.kbuf = self.kbuf.index_select(0, rows)
-        self.vbuf = self.vbuf.index_select(0, rows)
+        """Keep these rows, moved to the front in place; only the used columns are copied."""
+        n = self.length
+        self.kbuf[: len(rows), :, :n] = self.kbuf[rows, :, :n]
+        self.vbuf[: len(rows), :, :n] = self.vbuf[rows, :, :n]
+        self.kbuf, self.vbuf = self.kbuf[: len(rows)], self.vbuf[: len(rows)]
+
+    def repack(self, columns: torch.Tensor, capacity: int) -> None:
+        """New buffers holding, per row, the cache columns ``columns[row]`` (all rows alike long)."""
+        rows, heads, _, dim = self.kbuf.shape
+        index = columns[:, None, :, None].expand(rows, heads, columns.shape[1], dim)
+        for name in ("kbuf", "vbuf"):
+            old = getattr(self, name)
+            new = old.new_zeros(rows, heads, capacity, dim)
+            new[:, :, : columns.shape[1]] = old.gather(2, index)
+            setattr(self, name, new)
+        self.length = columns.shape[1]
+
+
+class _Lookup:
+    """Drafts for one row: the tokens that followed the latest earlier occurrence of its last
+    three tokens (prompt lookup). Kept as an index, so drafting and appending cost O(1)."""
+
+    N = 3
+
+    def __init__(self, tokens: Sequence[int]):
+        self.seq = list(tokens)
+        self.follows: dict[tuple[int, ...], int] = {}  # n-gram -> where its latest follower sits
+        for end in range(self.N, len(self.seq)):
+            self.follows[tuple(self.seq[end - self.N:end])] = end
+
+    def append(self, token: int) -> None:
+        if len(self.seq) >= self.N:
+            self.follows[tuple(self.seq[-self.N:])] = len(self.seq)
+        self.seq.append(token)
+
+    def draft(self, k: int) -> list[int]:
+        """Up to k tokens; a short loop is followed round again (the latest occurrence of the
+        last tokens may be only a few tokens back)."""
+        out: list[int] = []
+        while len(out) < k:
+            tail = tuple((self.seq[-self.N:] + out)[-self.N:])
+            at = self.follows.get(tail) if len(tail) == self.N else None
+            chunk = self.seq[at:at + k - len(out)] if at is not None else []
+            if not chunk:
+                break
+            out += chunk
+        return out
 
 
 def _buffer_cache(prefix_kv: list[tuple[torch.Tensor, torch.Tensor]] | None, n_layers: int, like: torch.Tensor,
@@ -134,7 +190,8 @@ class GenerationEngine:
     """Greedy ``generate_until`` with one loaded causal LM (see ``judgeaudit.models.loading``)."""
 
     def __init__(self, lm: Any, *, max_batch_tokens: int | None = None, max_batch_rows: int | None = None,
-                 share_prefix: bool = True, min_shared: int = MIN_SHARED, progress: bool = True):
+                 share_prefix: bool = True, min_shared: int = MIN_SHARED, progress: bool = True,
+                 speculate: bool = True, spec_tokens: int | None = None):
         from judgeaudit.engine.loglikelihood import cache_argument
 
         self.lm = lm
@@ -147,6 +204,12 @@ class GenerationEngine:
         self.share_prefix = share_prefix
         self.min_shared = min_shared
         self.progress = progress
+        self.speculate = speculate
+        self.spec_tokens = spec_tokens or DEFAULT_SPEC_TOKENS.get(self.device.type, 64)
+        self.hole_room: int | None = None  # cache columns kept for holes (None: by the generation length)
+        self.drafted = 0  # draft tokens checked
+        self.accepted = 0  # draft tokens kept
+        self.repacks = 0
         self.decoder = getattr(self.model, self.model.base_model_prefix)
         self._cache_arg = cache_argument(self.decoder)
         head = self.model.get_output_embeddings()
@@ -207,7 +270,7 @@ class GenerationEngine:
                     batch = self._take_batch(pending, rows_cap)
                     try:
                         texts = self._generate_batch([requests[i] for i in batch], [contexts[i][shared:] for i in batch],
-                                                     shared, kv, budget)
+                                                     shared, kv, budget, [contexts[i] for i in batch])
                     except Exception as exc:  # noqa: BLE001 - only OOM is handled, the rest re-raised
                         if not _is_oom(exc) or len(batch) == 1:
                             raise
@@ -245,13 +308,15 @@ class GenerationEngine:
 
     @torch.inference_mode()
     def _generate_batch(self, reqs: list[GenerationRequest], suffixes: list[tuple[int, ...]], offset: int,
-                        prefix_kv: list[tuple[torch.Tensor, torch.Tensor]] | None, budget: int | None = None
-                        ) -> list[str]:
+                        prefix_kv: list[tuple[torch.Tensor, torch.Tensor]] | None, budget: int | None = None,
+                        contexts: list[tuple[int, ...]] | None = None) -> list[str]:
         tok, dev = self.tokenizer, self.device
         n = len(reqs)
         width = max(len(s) for s in suffixes)
         max_new = max(r.max_gen_toks for r in reqs)
-        capacity = offset + width + max_new
+        # Room for the holes rejected drafts leave; when it runs out the cache is repacked.
+        holes = (max_new // 2 + SPEC_MAX + 1 if self.hole_room is None else self.hole_room) if self.speculate else 0
+        capacity = offset + width + max_new + holes
         cfg = self.model.config
         heads = getattr(cfg, "num_key_value_heads", None) or cfg.num_attention_heads
         dim = getattr(cfg, "head_dim", None) or cfg.hidden_size // cfg.num_attention_heads
@@ -284,23 +349,33 @@ class GenerationEngine:
         # A stop string of c characters spans at most 4c byte-level tokens; one more for the seam.
         tails = [4 * max((len(s) for s in st), default=0) + 1 for st in stops]
         generated: list[list[int]] = [[] for _ in reqs]
+        lookups = [_Lookup(contexts[r]) for r in range(n)] if self.speculate and contexts else None
+        draft_len = [SPEC_MAX] * n
         active = list(range(n))  # batch rows still generating, in cache row order
         next_pos = (offset + lengths).clone()
-        step = 0
+        pending = [[int(next_tok[r])] for r in range(n)]  # tokens predicted, not yet taken, per row
+
+        def take(r: int, t: int) -> bool:
+            """Append t to row r; False when the row is finished."""
+            generated[r].append(t)
+            self.tokens_out += 1
+            if lookups is not None:
+                lookups[r].append(t)
+            if t in self.eos_ids or len(generated[r]) >= reqs[r].max_gen_toks:
+                return False
+            if stops[r]:
+                tail = tok.decode(generated[r][-tails[r]:], skip_special_tokens=True)
+                if any(s in tail for s in stops[r]):
+                    return False
+            return True
+
         while True:
-            still, tokens = [], []
+            still, inputs = [], []
             for slot, r in enumerate(active):
-                t = int(next_tok[slot])
-                generated[r].append(t)
-                self.tokens_out += 1
-                if t in self.eos_ids or len(generated[r]) >= reqs[r].max_gen_toks:
-                    continue
-                if stops[r]:
-                    tail = tok.decode(generated[r][-tails[r]:], skip_special_tokens=True)
-                    if any(s in tail for s in stops[r]):
-                        continue
-                still.append(slot)
-                tokens.append(t)
+                alive = all(take(r, t) for t in pending[r])  # stops at the first token that ends the row
+                if alive:
+                    still.append(slot)
+                    inputs.append(generated[r][-1])
             if not still:
                 break
             if len(still) < len(active):
@@ -310,20 +385,66 @@ class GenerationEngine:
                 valid = valid.index_select(0, keep)
                 next_pos = next_pos.index_select(0, keep)
                 active = [active[s] for s in still]
-            column = offset + width + step
-            valid[:, column] = True
-            mask = self._additive(valid[:, None, : column + 1])[:, None]
-            out = self.decoder(input_ids=torch.tensor(tokens)[:, None].to(dev), attention_mask=mask.to(dev),
-                               position_ids=next_pos[:, None].to(dev), use_cache=True, **{self._cache_arg: cache})
-            next_tok = self._head_argmax(out.last_hidden_state[:, -1]).cpu()
-            next_pos += 1
-            step += 1
+            # Drafts: what followed the row's last three tokens where they last occurred
+            # (greedy text that repeats itself is drafted right, and checked in one pass).
+            rows = len(active)
+            room = max(0, self.spec_tokens // rows - 1) if lookups is not None else 0
+            drafts = []
+            for r in active:
+                k = min(room, draft_len[r], reqs[r].max_gen_toks - len(generated[r]) - 1)
+                drafts.append(lookups[r].draft(k) if lookups is not None and k > 0 else [])
+            width = 1 + max(len(d) for d in drafts)
+            length = cache.layers[0].length
+            if length + width > valid.shape[1]:
+                valid = self._repack(cache, valid, width, [reqs[r].max_gen_toks - len(generated[r]) for r in active])
+                length = cache.layers[0].length
+            ids = torch.full((rows, width), inputs[0], dtype=torch.long)
+            real = torch.tensor([1 + len(d) for d in drafts])
+            for slot, (t, d) in enumerate(zip(inputs, drafts)):
+                ids[slot, : 1 + len(d)] = torch.tensor([t] + d)
+            new = torch.arange(width)
+            own = (new[None, :, None] >= new[None, None, :]) & (new[None, None, :] < real[:, None, None])
+            allowed = torch.cat([valid[:, None, :length].expand(rows, width, length), own], dim=2)
+            mask = self._additive(allowed)[:, None]
+            pos = next_pos[:, None] + new[None, :]
+            out = self.decoder(input_ids=ids.to(dev), attention_mask=mask.to(dev), position_ids=pos.to(dev),
+                               use_cache=True, **{self._cache_arg: cache})
+            predicted = self._head_argmax(out.last_hidden_state).cpu()
+            for slot, r in enumerate(active):
+                d = drafts[slot]
+                accepted = 0
+                while accepted < len(d) and d[accepted] == int(predicted[slot, accepted]):
+                    accepted += 1
+                self.drafted += len(d)
+                self.accepted += accepted
+                # The input and the accepted drafts stay in the cache; rejected drafts become holes.
+                valid[slot, length: length + 1 + accepted] = True
+                next_pos[slot] += 1 + accepted
+                pending[r] = d[:accepted] + [int(predicted[slot, accepted])]
+                if d:
+                    draft_len[r] = min(SPEC_MAX, 2 * draft_len[r]) if accepted == len(d) else max(1, accepted + 1)
         texts = []
         for r, gen in enumerate(generated):
             if gen and gen[-1] in self.eos_ids:
                 gen = gen[:-1]
             texts.append(cut_at_stop(tok.decode(gen, skip_special_tokens=True), stops[r]))
         return texts
+
+    def _repack(self, cache: Any, valid: torch.Tensor, width: int, remaining: list[int]) -> torch.Tensor:
+        """Squeeze out the holes rejected drafts left: each row's valid columns, right-aligned."""
+        length = cache.layers[0].length
+        keep = [valid[r, :length].nonzero().flatten() for r in range(valid.shape[0])]
+        used = max(len(k) for k in keep)
+        capacity = used + width + max(remaining) + max(remaining) // 2 + SPEC_MAX + 1
+        columns = torch.zeros((len(keep), used), dtype=torch.long)
+        repacked = torch.zeros((len(keep), capacity), dtype=torch.bool)
+        for r, k in enumerate(keep):
+            columns[r, used - len(k):] = k
+            repacked[r, used - len(k): used] = True
+        for layer in cache.layers:
+            layer.repack(columns.to(self.device), capacity)
+        self.repacks += 1
+        return repacked
 
     def _prefill(self, cache: Any, suffixes: list[tuple[int, ...]], offset: int, width: int) -> Any:
         """Run left-padded suffixes after the cached prefix; the cache ends at column offset + width."""

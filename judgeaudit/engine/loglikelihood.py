@@ -91,7 +91,7 @@ class LoglikelihoodEngine:
 
     def __init__(self, lm: LoadedModel, *, max_batch_tokens: int | None = None, impl: str = "auto",
                  progress: bool = True, share_prefix: bool = True, max_row_tokens: int | None = None,
-                 min_shared: int = 32, min_cluster_tokens: int = 64):
+                 min_shared: int = 32):
         self.lm = lm
         self.model = lm.model
         self.tokenizer = lm.tokenizer
@@ -103,7 +103,6 @@ class LoglikelihoodEngine:
         self.share_prefix = share_prefix
         self.max_row_tokens = max_row_tokens or DEFAULT_ROW_TOKENS.get(self.device.type, 2048)
         self.min_shared = min_shared
-        self.min_cluster_tokens = min_cluster_tokens
         self.decoder = getattr(self.model, self.model.base_model_prefix)
         head = self.model.get_output_embeddings()
         self.head_weight = head.weight
@@ -141,8 +140,7 @@ class LoglikelihoodEngine:
                 batch: list[TrieRow] = []
                 try:
                     for cluster in build_clusters(encoded, todo, max_row_tokens=min(budget, self.max_row_tokens),
-                                                  min_shared=self.min_shared, share_prefix=self.share_prefix,
-                                                  min_cluster_tokens=self.min_cluster_tokens):
+                                                  min_shared=self.min_shared, share_prefix=self.share_prefix):
                         cache = self.prefixes.get(cluster.prefix) if cluster.prefix else None
                         for batch in batch_rows(cluster.rows, budget):
                             self._rows_run += sum(row.length for row in batch)

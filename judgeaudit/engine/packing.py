@@ -7,8 +7,7 @@ other, which gives two levels of sharing:
 1. A *cluster* is a run of sorted requests whose neighbours share at least
    ``min_shared`` tokens. Their common beginning (a judge's instructions, a task's
    few-shot examples) is run once and its key/value cache reused for every row of the
-   cluster. Clusters nest (instructions, then a user request, then a first answer):
-   a child's prefix extends its parent's cache, so each shared span runs once.
+   cluster.
 2. Within a cluster, the rest of each request is inserted into a token trie, filled
    row by row up to a token budget. Inserting sorted sequences appends nodes in
    depth-first preorder, so a node's subtree is the contiguous range
@@ -117,26 +116,9 @@ def shared_prefix_runs(seqs: dict[int, tuple[int, ...]], max_shared: dict[int, i
     return out
 
 
-def _unique_tokens(seqs: dict[int, tuple[int, ...]], run: Sequence[int], shared: int) -> int:
-    """Trie nodes the sorted ``run`` adds below its first ``shared`` tokens (what its rows would run)."""
-    total, last = 0, None
-    for i in run:
-        seq = seqs[i]
-        total += len(seq) - max(shared, common_prefix_len(seq, last) if last is not None else 0)
-        last = seq
-    return total
-
-
 def build_clusters(encoded: Sequence[EncodedRequest], indices: Sequence[int], max_row_tokens: int,
-                   min_shared: int = 32, share_prefix: bool = True, min_cluster_tokens: int = 64) -> list[Cluster]:
+                   min_shared: int = 32, share_prefix: bool = True) -> list[Cluster]:
     """Pack the requests ``indices`` into clusters of trie rows.
-
-    Clusters nest: inside a cluster whose prefix is p tokens, a run of requests sharing at
-    least ``min_shared`` more tokens becomes a cluster of its own (its prefix extends the
-    parent's cached one), as long as its rows would still hold ``min_cluster_tokens`` of
-    work (outermost clusters need only the shared span). A judge's requests nest three deep this way (instructions; the user request;
-    the first answer), so rows hold only what differs and every row attends to a short
-    dense span instead of a long masked one. Parents come before their children.
 
     With ``share_prefix=False`` every request gets a row of its own and nothing is
     cached: the plain one-sequence-per-row computation, kept as a reference.
@@ -151,42 +133,23 @@ def build_clusters(encoded: Sequence[EncodedRequest], indices: Sequence[int], ma
     seqs = {i: model_input(encoded[i]) for i in indices}
     # Each request keeps its last prefix token in the row: it predicts continuation[0].
     keep = {i: len(encoded[i].prefix) - 1 for i in indices}
-    order = sorted(indices, key=lambda i: seqs[i])
     clusters: list[Cluster] = []
-
-    def pack(members: list[int], prefix_len: int) -> None:
-        # Runs of neighbours sharing min_shared tokens more than this cluster's prefix.
-        runs: list[list[int]] = []
-        for i in members:
-            if runs and common_prefix_len(seqs[runs[-1][-1]], seqs[i]) >= prefix_len + min_shared:
-                runs[-1].append(i)
-            else:
-                runs.append([i])
-        children, loose = [], []
-        for run in runs:
-            shared = min([common_prefix_len(seqs[run[0]], seqs[run[-1]])] + [keep[i] for i in run])
-            # Nested clusters must leave their rows enough work to be worth a forward pass.
-            if (len(run) > 1 and shared >= prefix_len + min_shared
-                    and (not prefix_len or _unique_tokens(seqs, run, shared) >= min_cluster_tokens)):
-                children.append((run, shared))
-            else:
-                loose.extend(run)
-        if loose or len(children) > 1 or not prefix_len:
-            cluster = Cluster(seqs[members[0]][:prefix_len], [])
-            row = None
-            for i in loose:  # sorted: neighbours share what they can in the same row
-                seq = seqs[i][prefix_len:]
-                if row is None or (row.length and row.length + row.cost(seq) > max_row_tokens):
-                    row = TrieRow(offset=prefix_len)
-                    cluster.rows.append(row)
-                row.insert(i, encoded[i])
-            clusters.append(cluster)
-        for run, shared in children:
-            pack(run, shared)
-
-    pack(order, 0)
-    # The outermost cluster has no prefix; drop it when all its requests went deeper.
-    return [c for c in clusters if c.rows or c.prefix]
+    loose = Cluster((), [])  # requests that share too little to be worth a cache
+    for shared, run in shared_prefix_runs(seqs, keep, min_shared):
+        target = loose if shared < min_shared else Cluster(seqs[run[0]][:shared], [])
+        # Loose requests keep filling the same rows (they may still share a little).
+        row = target.rows[-1] if target is loose and loose.rows else None
+        for i in run:
+            seq = seqs[i][len(target.prefix):]
+            if row is None or (row.length and row.length + row.cost(seq) > max_row_tokens):
+                row = TrieRow(offset=len(target.prefix))
+                target.rows.append(row)
+            row.insert(i, encoded[i])
+        if target is not loose:
+            clusters.append(target)
+    if loose.rows:
+        clusters.append(loose)
+    return clusters
 
 
 def batch_rows(rows: list[TrieRow], max_batch_tokens: int) -> list[list[TrieRow]]:
