@@ -41,7 +41,8 @@ def main() -> None:
     tokens = sum(len(e.prefix) + len(e.continuation) for e in encoded)
     params, peak = parameter_count(lm.model), matmul_peak_flops(lm.device, torch.float32)
     for name, side in sides.items():
-        console.print(rate_line(f"{name} useful work", tokens, side.seconds, params, peak))
+        console.print(rate_line(f"{name} useful work (every request in full)", tokens, side.seconds, params, peak,
+                                equivalent=True))
 
 
 if __name__ == "__main__":

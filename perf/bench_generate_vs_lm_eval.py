@@ -68,7 +68,8 @@ def _side(side: str, model: str, requests: list[dict]) -> None:
         t1 = time.perf_counter()
         outputs = engine.generate_until([GenerationRequest(r["context"], tuple(r["until"]), r["max_gen_toks"])
                                          for r in requests])
-        extra = {"tokens_in": engine.tokens_in, "tokens_out": engine.tokens_out}
+        extra = {"tokens_in": engine.tokens_in, "tokens_out": engine.tokens_out, "drafted": engine.drafted,
+                 "accepted": engine.accepted}
     t2 = time.perf_counter()
     print(json.dumps({"load_s": t1 - t0, "generate_s": t2 - t1, "outputs": outputs, **extra}))
 
@@ -112,6 +113,7 @@ def main() -> None:
     for i, ok in enumerate(same):
         if not ok:
             print(f"  differs at {i}: {ours['outputs'][i]!r} vs {theirs['outputs'][i]!r}")
+    print(f"judgeaudit drafts: {ours['drafted']} drafted tokens checked, {ours['accepted']} kept")
     print(f"speed ratio (whole process): {theirs['process_s'] / ours['process_s']:.2f}x; "
           f"generation alone: {theirs['generate_s'] / ours['generate_s']:.2f}x")
     # Useful work: every request's prompt plus what it generated, as any evaluator must process it.
@@ -125,7 +127,8 @@ def main() -> None:
     params = _decoder_params(cfg)
     peak = matmul_peak_flops("cpu", torch.float32)
     for side, d in sides.items():
-        print(rate_line(f"{side} useful work (prompts + outputs)", prompt_tokens + out_tokens, d["generate_s"], params, peak))
+        print(rate_line(f"{side} useful work (every prompt in full + outputs)", prompt_tokens + out_tokens,
+                        d["generate_s"], params, peak, equivalent=True))
     print(rate_line("judgeaudit tokens actually run (shared beginnings once)", ours["tokens_in"] + out_tokens,
                     ours["generate_s"], params, peak))
 

@@ -37,7 +37,7 @@ def main() -> None:
     peak = matmul_peak_flops(judge.lm.device, judge.lm.dtype)
     print(f"{n} judgments in {seconds:.1f}s = {n / seconds:.2f} judgments/s (limit {args.limit})")
     print(rate_line("tokens run (shared beginnings once)", judge._engine.tokens_run, seconds, params, peak))
-    print(rate_line("prompt tokens judged (as one prompt at a time)", full, seconds, params, peak))
+    print(rate_line("prompt tokens judged (as one prompt at a time)", full, seconds, params, peak, equivalent=True))
 
 
 if __name__ == "__main__":

@@ -342,3 +342,22 @@ def test_runs_record_judge_identity_and_compare_warns_on_differences(runs, tmp_p
     assert "differ in judge spec: synthetic:longer vs synthetic:oracle" in res.stderr
     same = _invoke("compare", str(runs["longer"][0]), str(runs["longer"][0]))
     assert "warning" not in same.stderr.lower()
+
+
+def test_dtype_reaches_the_local_judge(tmp_path, monkeypatch):
+    import judgeaudit.audit as audit
+
+    seen = {}
+
+    def fake_run_probe(judge, **kw):
+        seen.update(kw, judge=judge)
+        raise SystemExit(0)
+
+    monkeypatch.setattr(audit, "run_probe", fake_run_probe)
+    CliRunner().invoke(main, ["probe", "--judge", "smollm2", "--dtype", "bfloat16", "--out", str(tmp_path / "r")])
+    assert seen["judge"] == "smollm2" and seen["judge_options"] == {"dtype": "bfloat16"}
+    seen.clear()
+    CliRunner().invoke(main, ["probe", "--judge", "smollm2", "--out", str(tmp_path / "r")])
+    assert "dtype" not in (seen.get("judge_options") or {})
+    bad = CliRunner().invoke(main, ["probe", "--judge", "smollm2", "--dtype", "int8", "--out", str(tmp_path / "r")])
+    assert bad.exit_code == 2 and "int8" in bad.output

@@ -119,6 +119,17 @@ def test_drafted_tokens_never_change_outputs_and_holes_are_repacked(tiny, monkey
     assert single.generate_until(reqs) == plain and single.drafted > 0
 
 
+def test_caches_grow_as_rows_run_long(tiny, monkeypatch):
+    import judgeaudit.engine.generation as generation
+
+    reqs = _requests(tiny)
+    plain = GenerationEngine(tiny, progress=False, speculate=False).generate_until(reqs)
+    monkeypatch.setattr(generation, "GROW_COLUMNS", 3)  # room for three new tokens, then grow
+    for speculate in (False, True):
+        engine = GenerationEngine(tiny, progress=False, speculate=speculate)
+        assert engine.generate_until(reqs) == plain and engine.repacks >= 1
+
+
 def test_a_looping_row_is_checked_many_tokens_per_step(tiny):
     tok = tiny.tokenizer
     the = tok.encode(" the")[0]
@@ -220,11 +231,15 @@ def test_smollm2_outputs_equal_lm_eval_generate_until(smollm2):
             for a, b in [(3, 5), (11, 2), (7, 9), (20, 22), (5, 5), (9, 13)]]
     reqs += [GenerationRequest("Write a short poem about the sea.\n", ("\n\n",), 48),
              GenerationRequest("The three largest planets are", (".",), 32),
-             GenerationRequest("def fibonacci(n):\n", ("\ndef ",), 64)]
+             GenerationRequest("def fibonacci(n):\n", ("\ndef ",), 64),
+             # long, unstopped: SmolLM2 falls into a loop, so drafts are checked and kept
+             GenerationRequest("List the days of the week, over and over:\nMonday, Tuesday,", (), 160)]
     hflm = HFLM(pretrained=smollm2.checkpoint_dir, dtype="float32", batch_size=4, device="cpu")
     theirs = hflm.generate_until([Instance(request_type="generate_until", doc={}, idx=i,
                                            arguments=(r.context, {"until": list(r.until), "max_gen_toks": r.max_gen_toks,
                                                                   "do_sample": False}))
                                   for i, r in enumerate(reqs)], disable_tqdm=True)
-    ours = GenerationEngine(smollm2, progress=False).generate_until(reqs)
+    engine = GenerationEngine(smollm2, progress=False)
+    ours = engine.generate_until(reqs)
     assert ours == theirs
+    assert engine.accepted > 50  # the loop was drafted

@@ -28,20 +28,24 @@ The token budget bounds each prefill slice; the rows decoded together are capped
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 
 import torch
 
 from judgeaudit.console import progress_bar
 
 DEFAULT_BATCH_TOKENS = {"cpu": 4096, "cuda": 65536}  # prompt tokens per prefill batch
-DEFAULT_BATCH_ROWS = {"cpu": 32, "cuda": 256}  # rows decoded together
+DEFAULT_BATCH_ROWS = {"cpu": 64, "cuda": 256}  # rows decoded together
 MIN_SHARED = 32  # a shared beginning shorter than this is not worth its own cache
 # Tokens one decoding step may run over all rows, drafts included: drafting pays where a
 # step is bound by reading the weights (few rows), not by arithmetic (many rows).
 DEFAULT_SPEC_TOKENS = {"cpu": 48, "cuda": 1024}
 SPEC_MAX = 8  # drafted tokens per row and step, at most
+MIN_DRAFT = 3  # rows draft only when each may draft this many
+COLUMNS_PER_DRAFT = 256  # cache columns read per step that pay for one more checked token
+GROW_COLUMNS = 512  # new-token room a cache starts with, and the least it grows by
 
 
 @dataclass(frozen=True)
@@ -141,6 +145,53 @@ class _BufferLayer:
             new[:, :, : columns.shape[1]] = old.gather(2, index)
             setattr(self, name, new)
         self.length = columns.shape[1]
+
+
+GROUPED_ATTENTION = "judgeaudit_grouped_sdpa"
+
+
+def grouped_query_attention(module: Any, query: torch.Tensor, key: torch.Tensor, value: torch.Tensor,
+                            attention_mask: torch.Tensor | None, dropout: float = 0.0, scaling: float | None = None,
+                            is_causal: bool | None = None, **kwargs: Any) -> tuple[torch.Tensor, None]:
+    """SDPA for grouped-query attention that never copies the cache per query head.
+
+    transformers' SDPA path repeats keys and values for every query head when a mask is
+    given and more than one token is new (``repeat_kv``): each decoding step that checks
+    drafts would copy the whole cache several times. Here the query heads sharing a key
+    head are stacked along the query axis instead (what transformers does for one token),
+    and the mask is repeated to match.
+    """
+    from transformers.integrations.sdpa_attention import sdpa_attention_forward
+
+    b, heads, width, dim = query.shape
+    groups = heads // key.shape[1]
+    if groups == 1 or attention_mask is None or attention_mask.shape[1] != 1 or attention_mask.shape[2] != width:
+        return sdpa_attention_forward(module, query, key, value, attention_mask, dropout=dropout, scaling=scaling,
+                                      is_causal=is_causal, **kwargs)
+    # Query heads are ordered key head by key head (as repeat_kv expands them).
+    q = query.reshape(b, key.shape[1], groups * width, dim)
+    mask = attention_mask.repeat(1, 1, groups, 1)
+    out = torch.nn.functional.scaled_dot_product_attention(q, key, value, attn_mask=mask, scale=scaling)
+    return out.reshape(b, heads, width, dim).transpose(1, 2).contiguous(), None
+
+
+@contextmanager
+def _grouped_attention(model: Any) -> Iterator[None]:
+    """Run the model's attention through ``grouped_query_attention`` inside the block."""
+    from transformers import AttentionInterface
+
+    if GROUPED_ATTENTION not in AttentionInterface._global_mapping:
+        AttentionInterface.register(GROUPED_ATTENTION, grouped_query_attention)
+    config = model.config
+    before = config._attn_implementation
+    if before not in (None, "sdpa", "eager"):  # a special kernel the model was loaded with: keep it
+        yield
+        return
+    config._attn_implementation = GROUPED_ATTENTION
+    try:
+        yield
+    finally:
+        config._attn_implementation = before
 
 
 class _Lookup:
@@ -314,9 +365,13 @@ class GenerationEngine:
         n = len(reqs)
         width = max(len(s) for s in suffixes)
         max_new = max(r.max_gen_toks for r in reqs)
-        # Room for the holes rejected drafts leave; when it runs out the cache is repacked.
-        holes = (max_new // 2 + SPEC_MAX + 1 if self.hole_room is None else self.hole_room) if self.speculate else 0
-        capacity = offset + width + max_new + holes
+        # The cache starts with room for GROW_COLUMNS new tokens (and the holes rejected
+        # drafts leave) and is repacked into a larger one when full: most rows stop early, so
+        # a long limit costs memory only for the rows that reach it.
+        if self.hole_room is None:
+            capacity = offset + width + min(max_new, GROW_COLUMNS) + (SPEC_MAX + 1 if self.speculate else 0)
+        else:
+            capacity = offset + width + max_new + self.hole_room
         cfg = self.model.config
         heads = getattr(cfg, "num_key_value_heads", None) or cfg.num_attention_heads
         dim = getattr(cfg, "head_dim", None) or cfg.hidden_size // cfg.num_attention_heads
@@ -388,13 +443,16 @@ class GenerationEngine:
             # Drafts: what followed the row's last three tokens where they last occurred
             # (greedy text that repeats itself is drafted right, and checked in one pass).
             rows = len(active)
-            room = max(0, self.spec_tokens // rows - 1) if lookups is not None else 0
+            length = cache.layers[0].length
+            # A row's step reads its whole cache once, however many tokens it checks: the
+            # longer the cache, the more drafted tokens a row may check per step.
+            room = max(self.spec_tokens // rows, length // COLUMNS_PER_DRAFT) - 1 if lookups is not None else 0
+            room = room if room >= MIN_DRAFT else 0  # one or two drafts a row do not pay for the wider step
             drafts = []
             for r in active:
                 k = min(room, draft_len[r], reqs[r].max_gen_toks - len(generated[r]) - 1)
                 drafts.append(lookups[r].draft(k) if lookups is not None and k > 0 else [])
             width = 1 + max(len(d) for d in drafts)
-            length = cache.layers[0].length
             if length + width > valid.shape[1]:
                 valid = self._repack(cache, valid, width, [reqs[r].max_gen_toks - len(generated[r]) for r in active])
                 length = cache.layers[0].length
@@ -407,8 +465,9 @@ class GenerationEngine:
             allowed = torch.cat([valid[:, None, :length].expand(rows, width, length), own], dim=2)
             mask = self._additive(allowed)[:, None]
             pos = next_pos[:, None] + new[None, :]
-            out = self.decoder(input_ids=ids.to(dev), attention_mask=mask.to(dev), position_ids=pos.to(dev),
-                               use_cache=True, **{self._cache_arg: cache})
+            with _grouped_attention(self.model):
+                out = self.decoder(input_ids=ids.to(dev), attention_mask=mask.to(dev), position_ids=pos.to(dev),
+                                   use_cache=True, **{self._cache_arg: cache})
             predicted = self._head_argmax(out.last_hidden_state).cpu()
             for slot, r in enumerate(active):
                 d = drafts[slot]
@@ -431,11 +490,12 @@ class GenerationEngine:
         return texts
 
     def _repack(self, cache: Any, valid: torch.Tensor, width: int, remaining: list[int]) -> torch.Tensor:
-        """Squeeze out the holes rejected drafts left: each row's valid columns, right-aligned."""
+        """Squeeze out the holes rejected drafts left (each row's valid columns, right-aligned)
+        into a cache with room for the next tokens."""
         length = cache.layers[0].length
         keep = [valid[r, :length].nonzero().flatten() for r in range(valid.shape[0])]
         used = max(len(k) for k in keep)
-        capacity = used + width + max(remaining) + max(remaining) // 2 + SPEC_MAX + 1
+        capacity = used + width + min(max(remaining) + SPEC_MAX + 1, max(GROW_COLUMNS, used // 2))
         columns = torch.zeros((len(keep), used), dtype=torch.long)
         repacked = torch.zeros((len(keep), capacity), dtype=torch.bool)
         for r, k in enumerate(keep):

@@ -41,9 +41,12 @@ def parameter_count(model: Any) -> int:
     return total
 
 
-def rate_line(label: str, tokens: int, seconds: float, params: int, peak: float) -> str:
+def rate_line(label: str, tokens: int, seconds: float, params: int, peak: float, equivalent: bool = False) -> str:
+    """``equivalent``: the tokens count work a plain evaluator would do (shared beginnings once
+    per request), so the FLOP rate is what that evaluator would need, and may pass the peak."""
     per_s = tokens / max(seconds, 1e-9)
     share = per_s * 2 * params / peak
+    kind = "equivalent " if equivalent else ""
     return (f"{label}: {tokens} tokens in {seconds:.1f}s = {per_s:.0f} tokens/s, "
-            f"{per_s * 2 * params / 1e9:.1f} GFLOP/s = {100 * share:.1f}% of the measured matmul peak "
+            f"{per_s * 2 * params / 1e9:.1f} {kind}GFLOP/s = {100 * share:.1f}% of the measured matmul peak "
             f"({peak / 1e9:.0f} GFLOP/s)")

@@ -37,6 +37,7 @@ class SosOptions:
     seed: int = 1234  # few-shot/option shuffles (GPQA) and bootstrap
     n_resamples: int = 1000
     chunk_docs: int = 32  # documents scored between two appends to the run store
+    generation_chunk_docs: int = 64  # generative documents decoded together (and appended together)
     generation_batch_size: int | None = None  # rows decoded together (default: by device, under a token budget)
     max_new_tokens: int | None = None  # caps every generative spec's max_new_tokens (quick runs)
 
@@ -276,7 +277,8 @@ class SosRunner:
                     units += [(outcome, sub_out, todo[i:i + step]) for i in range(0, len(todo), step)]
                 else:
                     generative += [(outcome, sub_out, k, it) for k, it in todo]
-        units += [(None, None, generative[i:i + step]) for i in range(0, len(generative), step)]
+        gstep = self.options.generation_chunk_docs
+        units += [(None, None, generative[i:i + gstep]) for i in range(0, len(generative), gstep)]
         # Every rank must plan from the same `done` before any rank writes a record.
         distributed.barrier(ranks)
         mine = ranks.shard(units)
