@@ -243,7 +243,11 @@ def test_expected_outputs_are_not_readable_by_the_solution():
     code = ("import json, os, sys\n"
             "data = sys.stdin.read()\n"
             "for root in ['.', '/sandbox', '/tmp']:\n"
-            "    for name in (os.listdir(root) if os.path.isdir(root) else []):\n"
+            "    try:\n"
+            "        names = os.listdir(root)\n"
+            "    except OSError:\n"  # an unlistable directory hides nothing from this check
+            "        continue\n"
+            "    for name in names:\n"
             "        try:\n"
             "            spec = json.load(open(os.path.join(root, name)))\n"
             "        except Exception:\n"
