@@ -318,7 +318,7 @@ class GenerationEngine:
                 self.tokens_in += shared
                 pending = sorted(members, key=lambda i: len(contexts[i]))  # by length: little padding
                 while pending:
-                    batch = self._take_batch(pending, rows_cap)
+                    batch = pending[:rows_cap]  # the token budget bounds each prefill slice, not this
                     try:
                         texts = self._generate_batch([requests[i] for i in batch], [contexts[i][shared:] for i in batch],
                                                      shared, kv, budget, [contexts[i] for i in batch])
@@ -337,11 +337,6 @@ class GenerationEngine:
         return [outputs[source[i]] for i in range(len(requests))]  # type: ignore[misc]
 
     # -- internals ------------------------------------------------------------------
-    @staticmethod
-    def _take_batch(pending: list[int], rows_cap: int) -> list[int]:
-        """The next rows to decode together (the token budget bounds each prefill slice, not this)."""
-        return pending[:rows_cap]
-
     @staticmethod
     def _prefill_slices(widths: list[int], budget: int) -> list[tuple[int, int]]:
         """Consecutive row ranges (widths ascending) whose rows x widest row fits the token budget."""

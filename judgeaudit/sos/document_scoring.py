@@ -155,9 +155,6 @@ class SosRunner:
             limit = min(limit, self.options.max_new_tokens)
         return {"max_new_tokens": limit, "stop": list(gen.get("stop") or []), "chat": bool(gen.get("chat", False))}
 
-    def generate(self, prompts: list[str], gen: dict[str, Any]) -> list[str]:
-        return self.generate_many([(p, gen) for p in prompts])
-
     def generate_many(self, jobs: list[tuple[str, dict[str, Any]]]) -> list[str]:
         """Outputs of (prompt, generation settings) jobs; settings may differ from job to job.
 
