@@ -5,6 +5,8 @@ What makes it fast, compared with scoring each request as its own full sequence:
   (instructions, few-shot examples) runs once into a KV cache reused by every row of
   its cluster, and the rest is packed as token tries under a tree-shaped mask, so the
   context of a question's choices runs once;
+- attention in those rows is computed only over the blocks that hold a token's prefix
+  and ancestors (tree_attention.py), not densely over the whole row under a mask;
 - the LM head runs only at continuation positions, through the fused op in
   ``judgeaudit.kernels`` that never builds [tokens, vocab] logits;
 - rows are batched by a token budget, longest first; an out-of-memory error halves
@@ -19,14 +21,18 @@ from typing import Any, Sequence
 import torch
 
 from judgeaudit.console import progress_bar
+from judgeaudit.engine import tree_attention
 from judgeaudit.engine.packing import TrieRow, batch_rows, build_clusters
 from judgeaudit.engine.requests import EncodedRequest, LoglikelihoodResult, encode_requests
 from judgeaudit.kernels import lm_head_logprobs
 from judgeaudit.models.loading import LoadedModel
 
 DEFAULT_BATCH_TOKENS = {"cpu": 4096, "cuda": 65536}
-# Rows longer than this cost more in (dense, masked) attention than sharing saves.
+# Rows longer than this cost more in (dense, masked) attention than sharing saves. Tree
+# attention costs a token its ancestors only, so its rows may hold a whole item's paths.
 DEFAULT_ROW_TOKENS = {"cpu": 1024, "cuda": 4096}
+TREE_ROW_TOKENS = {"cpu": 4096, "cuda": 16384}
+ATTENTION = ("auto", "tree", "dense")
 MIN_BATCH_TOKENS = 8
 
 
@@ -91,7 +97,9 @@ class LoglikelihoodEngine:
 
     def __init__(self, lm: LoadedModel, *, max_batch_tokens: int | None = None, impl: str = "auto",
                  progress: bool = True, share_prefix: bool = True, max_row_tokens: int | None = None,
-                 min_shared: int = 32):
+                 min_shared: int = 32, attention: str = "auto"):
+        if attention not in ATTENTION:
+            raise ValueError(f"unknown attention {attention!r}; expected one of {', '.join(ATTENTION)}")
         self.lm = lm
         self.model = lm.model
         self.tokenizer = lm.tokenizer
@@ -101,7 +109,11 @@ class LoglikelihoodEngine:
         self.impl = impl
         self.progress = progress
         self.share_prefix = share_prefix
-        self.max_row_tokens = max_row_tokens or DEFAULT_ROW_TOKENS.get(self.device.type, 2048)
+        # "tree": attention over the blocks each token can see; "dense": one masked SDPA per row (reference).
+        self.attention = ("tree" if tree_attention.usable(self.model) else "dense") if attention == "auto" else attention
+        self.tree_block = tree_attention.DEFAULT_BLOCK
+        rows = TREE_ROW_TOKENS if self.attention == "tree" else DEFAULT_ROW_TOKENS
+        self.max_row_tokens = max_row_tokens or rows.get(self.device.type, 2048)
         self.min_shared = min_shared
         self.decoder = getattr(self.model, self.model.base_model_prefix)
         head = self.model.get_output_embeddings()
@@ -191,16 +203,27 @@ class LoglikelihoodEngine:
                 cols_idx.append(node)
                 targets.append(tgt)
                 owners.append(owner)
-        mask = self._tree_mask(sizes, offset).to(self.device)
-        kwargs = {}
-        if cache is not None:
-            from transformers import DynamicCache
+        if self.attention == "tree":
+            config = self.model.config
+            groups = config.num_attention_heads // getattr(config, "num_key_value_heads", config.num_attention_heads)
+            plan = tree_attention.plan_tree_attention(sizes, groups, self.model.dtype, self.device, prefix=cache,
+                                                      block=self.tree_block)
+            with tree_attention.tree_attention_active(self.model, plan):
+                out = self.decoder(input_ids=ids.to(self.device), position_ids=pos.to(self.device), use_cache=False)
+            if not plan.calls:  # attention modules that do not go through transformers' interface
+                self.attention = "dense"
+                return self._score_batch(batch, cache)
+        else:
+            mask = self._tree_mask(sizes, offset).to(self.device)
+            kwargs = {}
+            if cache is not None:
+                from transformers import DynamicCache
 
-            b = len(batch)
-            kwargs[self._cache_arg] = DynamicCache(
-                ddp_cache_data=[(k.expand(b, -1, -1, -1), v.expand(b, -1, -1, -1)) for k, v in cache])
-        out = self.decoder(input_ids=ids.to(self.device), attention_mask=mask, position_ids=pos.to(self.device),
-                           use_cache=cache is not None, **kwargs)
+                b = len(batch)
+                kwargs[self._cache_arg] = DynamicCache(
+                    ddp_cache_data=[(k.expand(b, -1, -1, -1), v.expand(b, -1, -1, -1)) for k, v in cache])
+            out = self.decoder(input_ids=ids.to(self.device), attention_mask=mask, position_ids=pos.to(self.device),
+                               use_cache=cache is not None, **kwargs)
         hidden = out.last_hidden_state
         h = hidden[torch.tensor(rows_idx, device=self.device), torch.tensor(cols_idx, device=self.device)]
         t = torch.tensor(targets, device=self.device)
