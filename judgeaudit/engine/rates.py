@@ -1,9 +1,11 @@
 """Useful work as a rate: tokens per second, and the share of this machine's matmul peak.
 
 The peak is measured, not looked up: the best of a few dense fp32 (or the model's dtype)
-matrix products on the model's device. A decoder's forward costs about 2 x parameters
-FLOPs per token (attention scores ignored), so tokens/s x 2 x parameters / peak is the
-share of the machine that went into the model's own arithmetic.
+matrix products on the model's device. A decoder's forward costs about 2 x body parameters
+FLOPs per token, so tokens/s x 2 x body parameters / peak is the share of the machine that
+went into the model's own matrix products. Attention scores and the LM head (which the
+engines run only where a prediction is read or a token written) are not counted, so the
+rates are lower bounds.
 """
 
 from __future__ import annotations
@@ -32,13 +34,13 @@ def matmul_peak_flops(device: Any = "cpu", dtype: torch.dtype = torch.float32, n
 
 
 def parameter_count(model: Any) -> int:
-    """Parameters that every token passes through (the input embedding is a lookup, not a matmul)."""
-    total = sum(p.numel() for p in model.parameters())
-    emb = model.get_input_embeddings()
-    head = model.get_output_embeddings()
-    if emb is not None and (head is None or head.weight is not emb.weight):
-        total -= emb.weight.numel()
-    return total
+    """Parameters of the decoder body, which every token passes through: not the input
+    embedding (a lookup) nor the LM head (run at prediction positions only)."""
+    seen = {id(p): p.numel() for p in model.parameters()}
+    for module in (model.get_input_embeddings(), model.get_output_embeddings()):
+        if module is not None:
+            seen.pop(id(module.weight), None)
+    return sum(seen.values())
 
 
 def rate_line(label: str, tokens: int, seconds: float, params: int, peak: float, equivalent: bool = False) -> str:
