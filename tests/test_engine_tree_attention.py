@@ -152,3 +152,13 @@ def test_tree_attention_in_bfloat16_stays_close_to_float32():
             tree_attention._ACTIVE.reset(token)
     assert outs[torch.bfloat16].dtype == torch.bfloat16
     torch.testing.assert_close(outs[torch.bfloat16].float(), outs[torch.float32], atol=0.05, rtol=0.05)
+
+
+def test_query_blocks_are_grouped_to_cut_padded_work():
+    counts = torch.tensor([9, 2, 2, 3, 9, 2, 8, 3, 2, 2])
+    groups = tree_attention._split_by_count(counts, 3)
+    assert sorted(torch.cat(groups).tolist()) == list(range(len(counts)))  # every block once
+    padded = sum(len(g) * int(counts[g].max()) for g in groups)
+    assert len(groups) == 3 and padded < len(counts) * int(counts.max())
+    assert padded == 5 * 2 + 2 * 3 + 3 * 9  # the best 3-way cut: the 2s, the 3s, then 8 and the 9s
+    assert len(tree_attention._split_by_count(torch.tensor([4, 4, 4]), 3)) == 1  # nothing to save

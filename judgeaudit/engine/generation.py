@@ -35,6 +35,7 @@ from typing import Any, Iterator, Sequence
 import torch
 
 from judgeaudit.console import progress_bar
+from judgeaudit.models.attention import attention_implementation, replaceable
 
 DEFAULT_BATCH_TOKENS = {"cpu": 4096, "cuda": 65536}  # prompt tokens per prefill batch
 DEFAULT_BATCH_ROWS = {"cpu": 64, "cuda": 256}  # rows decoded together
@@ -178,20 +179,11 @@ def grouped_query_attention(module: Any, query: torch.Tensor, key: torch.Tensor,
 @contextmanager
 def _grouped_attention(model: Any) -> Iterator[None]:
     """Run the model's attention through ``grouped_query_attention`` inside the block."""
-    from transformers import AttentionInterface
-
-    if GROUPED_ATTENTION not in AttentionInterface._global_mapping:
-        AttentionInterface.register(GROUPED_ATTENTION, grouped_query_attention)
-    config = model.config
-    before = config._attn_implementation
-    if before not in (None, "sdpa", "eager"):  # a special kernel the model was loaded with: keep it
+    if not replaceable(model):  # a special kernel the model was loaded with: keep it
         yield
         return
-    config._attn_implementation = GROUPED_ATTENTION
-    try:
+    with attention_implementation(model, GROUPED_ATTENTION, grouped_query_attention):
         yield
-    finally:
-        config._attn_implementation = before
 
 
 class _Lookup:

@@ -23,12 +23,12 @@ from typing import Any, Iterator
 import torch
 import torch.nn.functional as F
 
+from judgeaudit.models.attention import attention_implementation, replaceable
+
 TREE_ATTENTION = "judgeaudit_tree_sdpa"
 DEFAULT_BLOCK = 64
 # Query blocks are grouped by how many key blocks they need, so few pad to the longest list.
 DEFAULT_BUCKETS = 3
-# Attention implementations this module can stand in for (a special kernel is left alone).
-REPLACEABLE = (None, "sdpa", "eager")
 
 # Fused CPU attention that also returns each query's log-sum-exp.
 _PREFIX_OP = getattr(torch.ops.aten, "_scaled_dot_product_flash_attention_for_cpu", None)
@@ -49,12 +49,9 @@ class BlockGroup:
 class TreePlan:
     """What every layer of one forward pass shares: block groups, their masks, the prefix."""
 
-    rows: int
-    width: int  # row tokens (unpadded)
     block: int
     row_blocks: int
     prefix_blocks: int
-    prefix_len: int
     groups: list[BlockGroup]
     prefix: list[tuple[torch.Tensor, torch.Tensor]] | None  # per layer [1, kv_heads, P, dim]
     split_prefix: bool = False  # prefix attended apart and merged by log-sum-exp (not in the groups)
@@ -73,21 +70,20 @@ def _split_by_count(counts: torch.Tensor, buckets: int) -> list[torch.Tensor]:
     """Flat query blocks in up to ``buckets`` groups by how many key blocks they need, cut where
     the padded work (each group padded to its largest count) is least."""
     order = torch.argsort(counts, stable=True)
-    c = counts[order].tolist()
-    cuts = [0, len(c)]
+    c = counts[order]
+    n = len(c)
+    cuts = [0, n]
     for _ in range(buckets - 1):
-        best, at = None, None
-        for cut in range(1, len(c)):
-            if cut in cuts:
-                continue
-            trial = sorted(cuts + [cut])
-            cost = sum((b - a) * c[b - 1] for a, b in zip(trial, trial[1:]))
-            if best is None or cost < best:
-                best, at = cost, cut
-        if at is None:
+        # A cut at x inside group [a, b) saves (x - a) * (c[b-1] - c[x-1]) padded slots.
+        x = torch.arange(1, n)
+        bounds = torch.tensor(cuts)
+        seg = torch.searchsorted(bounds, x, right=True)
+        a, b = bounds[seg - 1], bounds[seg]
+        saving = (x - a) * (c[b - 1] - c[x - 1])
+        if not len(saving) or int(saving.max()) <= 0:
             break
-        cuts = sorted(cuts + [at])
-    return [order[a:b] for a, b in zip(cuts, cuts[1:]) if b > a]
+        cuts = sorted(cuts + [int(x[int(saving.argmax())])])
+    return [order[a:b] for a, b in zip(cuts, cuts[1:])]
 
 
 def plan_tree_attention(sizes: torch.Tensor, groups: int, dtype: torch.dtype, device: Any,
@@ -138,8 +134,8 @@ def plan_tree_attention(sizes: torch.Tensor, groups: int, dtype: torch.dtype, de
         # Query heads sharing a key head are stacked along the query axis.
         mask = mask[:, None].repeat(1, 1, groups, 1)
         plan_groups.append(BlockGroup(queries.to(device), index.to(device), mask.to(device)))
-    return TreePlan(rows=rows, width=width, block=block, row_blocks=nb, prefix_blocks=pb, prefix_len=plen,
-                    groups=plan_groups, prefix=prefix, split_prefix=split)
+    return TreePlan(block=block, row_blocks=nb, prefix_blocks=pb, groups=plan_groups, prefix=prefix,
+                    split_prefix=split)
 
 
 def tree_attention(module: Any, query: torch.Tensor, key: torch.Tensor, value: torch.Tensor,
@@ -206,24 +202,15 @@ def _unblock(t: torch.Tensor, rows: int, nb: int, heads: int, width: int) -> tor
 def usable(model: Any) -> bool:
     """Whether the model's attention is plain SDPA/eager over a transformers attention interface
     (no logit soft-capping, which this attention does not apply)."""
-    config = model.config
-    return (getattr(config, "_attn_implementation", None) in REPLACEABLE
-            and getattr(config, "attn_logit_softcapping", None) is None)
+    return replaceable(model) and getattr(model.config, "attn_logit_softcapping", None) is None
 
 
 @contextmanager
 def tree_attention_active(model: Any, plan: TreePlan) -> Iterator[None]:
     """Run the model's attention through ``tree_attention`` with ``plan`` inside the block."""
-    from transformers import AttentionInterface
-
-    if TREE_ATTENTION not in AttentionInterface._global_mapping:
-        AttentionInterface.register(TREE_ATTENTION, tree_attention)
-    config = model.config
-    before = config._attn_implementation
     token = _ACTIVE.set(plan)
-    config._attn_implementation = TREE_ATTENTION
     try:
-        yield
+        with attention_implementation(model, TREE_ATTENTION, tree_attention):
+            yield
     finally:
-        config._attn_implementation = before
         _ACTIVE.reset(token)
