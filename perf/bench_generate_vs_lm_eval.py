@@ -97,7 +97,7 @@ def main() -> None:
     args = ap.parse_args()
     from transformers import AutoTokenizer
 
-    from judgeaudit.engine.rates import matmul_peak_flops, rate_line
+    from judgeaudit.engine.rates import matmul_peak_flops, parameter_count, rate_line
     from judgeaudit.models.loading import checkpoint_dir_for
 
     requests = make_requests(args.questions, args.shots, args.max_gen_toks)
@@ -121,25 +121,17 @@ def main() -> None:
     prompt_tokens = sum(len(tok.encode(r["context"])) for r in requests)
     out_tokens = ours["tokens_out"]
     import torch
-    from transformers import AutoConfig
+    from transformers import AutoConfig, AutoModelForCausalLM
 
-    cfg = AutoConfig.from_pretrained(checkpoint_dir_for(args.model))
-    params = _decoder_params(cfg)
+    # The model's shapes without its weights (meta device): body parameters as the other benches count them.
+    with torch.device("meta"):
+        params = parameter_count(AutoModelForCausalLM.from_config(AutoConfig.from_pretrained(checkpoint_dir_for(args.model))))
     peak = matmul_peak_flops("cpu", torch.float32)
     for side, d in sides.items():
         print(rate_line(f"{side} useful work (every prompt in full + outputs)", prompt_tokens + out_tokens,
                         d["generate_s"], params, peak, equivalent=True))
     print(rate_line("judgeaudit tokens actually run (shared beginnings once)", ours["tokens_in"] + out_tokens,
                     ours["generate_s"], params, peak))
-
-
-def _decoder_params(cfg) -> int:
-    """Matmul parameters per token of a Llama-shaped decoder, from its config (LM head included)."""
-    h, i, n = cfg.hidden_size, cfg.intermediate_size, cfg.num_hidden_layers
-    heads, kv = cfg.num_attention_heads, getattr(cfg, "num_key_value_heads", None) or cfg.num_attention_heads
-    d = getattr(cfg, "head_dim", None) or h // heads
-    per_layer = h * heads * d * 2 + h * kv * d * 2 + 3 * h * i
-    return n * per_layer + h * cfg.vocab_size
 
 
 if __name__ == "__main__":

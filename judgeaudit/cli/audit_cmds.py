@@ -50,7 +50,7 @@ def run_options(fn: Callable) -> Callable:
                           "at the verdict position (falls back to the text verdict when the server gives none). "
                           "Default: on, except for reasoning models."),
         click.option("--dtype", type=click.Choice(["float32", "bfloat16", "float16"]), default=None,
-                     help="Local judges: the model's dtype (default float32 on CPU). bfloat16 runs about twice "
+                     help="Local judges: the model's dtype (default float32 on CPU). bfloat16 runs about 1.5x "
                           "as fast on CPUs with bf16 arithmetic, and its verdicts differ slightly."),
         click.option("--repeats", type=click.IntRange(min=1), default=1, show_default=True,
                      help="Judgments per pair and order (for sampling judges)."),
